@@ -1,0 +1,67 @@
+# Convenor: `make demo` and `make test` are all a new machine needs.
+# Both create .venv when it is missing and install what the project needs.
+
+VENV      ?= .venv
+PYTHON    ?= python3
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+DATA      ?= data
+PORT      ?= 8000
+MEMBERS   ?= 500
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export CONVENOR_DATA_DIR ?= $(abspath $(DATA))
+
+.PHONY: setup chromium demo serve test lint typecheck test-sqlite test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's chromium for the browser tests; never a browser downloaded by a test tool.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+demo: setup
+	$(BIN)/convenor demo --members $(MEMBERS)
+	@echo ""
+	@echo "  Convenor demo: http://127.0.0.1:$(PORT)/"
+	@echo "  Log in as admin@northwind.example with password: convenor-demo"
+	@echo "  (any demo member's email works too, with the same password)"
+	@echo ""
+	$(BIN)/convenor serve --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy convenor bench
+
+test-sqlite: setup chromium
+	env -u DATABASE_URL CONVENOR_DATA_DIR=$$(mktemp -d) $(BIN)/pytest
+
+# On PostgreSQL when it answers; with CI=true a missing PostgreSQL fails the run.
+test-postgres: setup chromium
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "Running the suite on PostgreSQL"; \
+	  DATABASE_URL=$(PG_URL) CONVENOR_DATA_DIR=$$(mktemp -d) $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL at $(PG_URL) is not reachable, and CI needs it" >&2; exit 1; \
+	else \
+	  echo "PostgreSQL not reachable at $(PG_URL): skipped the PostgreSQL run"; \
+	fi
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: setup
+	$(BIN)/python bench/demo_scale.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""Fixtures shared by every test: the small world, and logged-in clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from convenor.core.testing import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's deliberate slowness would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def admin_client(world: World) -> Client:
+    c = Client()
+    c.force_login(world.admin)
+    return c
+
+
+@pytest.fixture
+def acme_client(world: World) -> Client:
+    c = Client()
+    c.force_login(world.acme_user)
+    return c
+
+
+@pytest.fixture
+def globex_client(world: World) -> Client:
+    c = Client()
+    c.force_login(world.globex_user)
+    return c

@@ -1,0 +1,224 @@
+"""The `convenor` command: the one entry point for operators.
+
+Every sub-command calls services; errors are printed to stderr with a non-zero exit
+code, and the traceback is shown only with ``--debug``. See docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+
+class CliError(Exception):
+    """A problem the operator can fix; printed without a traceback."""
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
+    import django
+
+    django.setup()
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    """A one-line progress report on stderr, for long work."""
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def report(done: int, total: int) -> None:
+        pct = 100 * done // total if total else 100
+        line = f"{label}: {done:,}/{total:,} ({pct}%) {time.monotonic() - started:.1f}s"
+        if tty:
+            print("\r" + line, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        elif done >= total or pct % 25 == 0:
+            print(line, file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+    from waitress import serve
+
+    from convenor.wsgi import application
+
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"Convenor is serving at http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="convenor")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from convenor.people.demo import build_demo
+
+    if args.members < 1:
+        raise CliError("--members must be at least 1")
+    call_command("migrate", interactive=False, verbosity=0)
+    result = build_demo(members=args.members, seed=args.seed, reset=args.reset, progress=_progress("demo"))
+    print(result.summary())
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    from convenor.core.models import StaffRole
+    from convenor.people.services import account_create
+
+    email = args.email or input("Email: ").strip()
+    password = args.password
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CliError("give --password when not at a terminal")
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            raise CliError("the two passwords differ")
+    user = account_create(email=email, password=password, name=args.name or "", staff_role=StaffRole.ADMIN)
+    print(f"Created admin {user.email}.")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from convenor.core.models import User
+    from convenor.core.tokens import token_create
+
+    user = User.objects.filter(email=args.email.strip().lower(), is_active=True).first()
+    if user is None:
+        raise CliError(f"no active account with email {args.email}")
+    _, key = token_create(user=user, name=args.name or "cli")
+    print(key)
+    return 0
+
+
+def _import(kind: str, path: str) -> int:
+    from convenor.people import imports
+
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"{path}: no such file")
+    fn = imports.import_members_csv if kind == "members" else imports.import_relationships_csv
+    with file.open("rb") as fh:
+        result = fn(fh, filename=file.name)
+    print(result.summary())
+    return 0
+
+
+def cmd_import_members(args: argparse.Namespace) -> int:
+    return _import("members", args.file)
+
+
+def cmd_import_relationships(args: argparse.Namespace) -> int:
+    return _import("relationships", args.file)
+
+
+def cmd_suggest_merges(args: argparse.Namespace) -> int:
+    from convenor.people.services import merge_suggestions_refresh
+
+    added = merge_suggestions_refresh()
+    print(f"{added} new merge suggestion(s). Review them at /people/merge-suggestions/.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convenor", description="Convenor: a self-hosted business community."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("migrate", help="create or update the database tables")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("serve", help="serve the web pages and the API")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="build a demo business community (does not serve)")
+    p.add_argument("--members", type=int, default=500, help="how many people (200 to 1,000,000; default 500)")
+    p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same community")
+    p.add_argument("--reset", action="store_true", help="delete everything first")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("createadmin", help="create an admin account")
+    p.add_argument("--email")
+    p.add_argument("--password")
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_createadmin)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", metavar="ACTION")
+    token.required = True
+    p = token.add_parser("create", help="print a new API token for a person")
+    p.add_argument("email")
+    p.add_argument("--name", help="a label for the token")
+    p.set_defaults(func=cmd_token_create)
+
+    imp = sub.add_parser("import", help="import data from files").add_subparsers(
+        dest="import_command", metavar="KIND"
+    )
+    imp.required = True
+    p = imp.add_parser("members", help="members from CSV: email,name,role,organization,title,interests")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_members)
+    p = imp.add_parser("relationships", help="relationships from CSV: source,target,kind,weight")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_relationships)
+
+    people = sub.add_parser("people", help="people housekeeping").add_subparsers(
+        dest="people_command", metavar="ACTION"
+    )
+    people.required = True
+    p = people.add_parser("suggest-merges", help="find members who may be one person")
+    p.set_defaults(func=cmd_suggest_merges)
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(f"convenor: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _setup()
+        result: int = args.func(args)
+        return result
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if args.debug:
+            raise
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import DatabaseError
+
+        from convenor.core.errors import ApplicationError
+
+        if isinstance(exc, ApplicationError):
+            details = "".join(f"\n  {field}: {'; '.join(msgs)}" for field, msgs in exc.fields.items())
+            _fail(exc.message + details)
+        if isinstance(exc, CliError | ImproperlyConfigured | OSError | DatabaseError):
+            _fail(str(exc))
+        _fail(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

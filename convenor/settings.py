@@ -1,0 +1,171 @@
+"""Convenor settings: one file, driven by environment variables.
+
+Nothing needs to be configured for the demo: the data lives in ``./data`` (or
+``CONVENOR_DATA_DIR``) in a SQLite file. ``DATABASE_URL`` switches to PostgreSQL.
+Every variable is documented in docs/settings.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+# Makes generic classes such as ModelAdmin[Member] subscriptable at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+DATA_DIR = Path(os.environ.get("CONVENOR_DATA_DIR") or "data").resolve()
+
+DEFAULT_SECRET_KEY = "convenor-insecure-default-key-do-not-use-in-production"  # noqa: S105  # refused below unless DEBUG
+DEBUG = envbool("CONVENOR_DEBUG", "1")
+SECRET_KEY = os.environ.get("CONVENOR_SECRET_KEY") or DEFAULT_SECRET_KEY
+if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
+    # A known key lets anyone forge sessions and password-reset links.
+    raise ImproperlyConfigured(
+        "CONVENOR_SECRET_KEY must be set to a long random value when CONVENOR_DEBUG is off"
+    )
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("CONVENOR_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CONVENOR_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+SITE_NAME = os.environ.get("CONVENOR_SITE_NAME", "Convenor")
+# The organisation the community is run by ("our company"); the demo creates it.
+COMPANY_NAME = os.environ.get("CONVENOR_COMPANY_NAME", "Northwind Systems")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "convenor.core",
+    "convenor.people",
+    "convenor.activity",
+    "convenor.web",
+    "convenor.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "convenor.urls"
+WSGI_APPLICATION = "convenor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "convenor.web.context.site",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        db: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        return {"default": db}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "convenor.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers (the web process) go on while a writer (an import,
+                # the worker) holds the lock; IMMEDIATE takes the write lock at BEGIN so
+                # two writers queue instead of failing with "database is locked" mid-way.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = os.environ.get("CONVENOR_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "uploads"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Uploads (CSV imports through the web) larger than this are refused.
+MAX_UPLOAD_BYTES = envint("CONVENOR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+
+EMAIL_BACKEND = os.environ.get("CONVENOR_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("CONVENOR_FROM_EMAIL", "community@localhost")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CONVENOR_LOG_LEVEL", "WARNING")},
+}
