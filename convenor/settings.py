@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Maps ApplicationError from the web pages to 404/403 pages and the login redirect.
+    "convenor.web.errors.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "convenor.urls"

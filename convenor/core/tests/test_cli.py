@@ -1,0 +1,97 @@
+"""The `convenor` command, in-process against the test database and as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from convenor import cli
+from convenor.core.models import ApiToken, StaffRole, User
+from convenor.core.testing import World
+from convenor.core.tokens import token_authenticate
+from convenor.people.models import Member
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = cli.main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.django_db
+def test_createadmin_non_interactive(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["createadmin", "--email", "Boss@Northwind.example", "--password", "long-enough-pw"], capsys
+    )
+    assert code == 0 and "boss@northwind.example" in out
+    user = User.objects.get(email="boss@northwind.example")
+    assert user.staff_role == StaffRole.ADMIN and user.check_password("long-enough-pw")
+    assert Member.objects.get(user=user).role == "employee"
+
+
+@pytest.mark.django_db
+def test_createadmin_errors_go_to_stderr_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["createadmin", "--email", "not-an-email", "--password", "short"], capsys)
+    assert code == 1 and out == ""
+    assert "is not a valid email address" in err and "at least 8 characters" in err
+    assert "Traceback" not in err
+
+
+def test_token_create_prints_a_working_token(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["token", "create", world.acme_user.email], capsys)
+    assert code == 0
+    assert token_authenticate(out.strip()) == world.acme_user
+    assert ApiToken.objects.filter(user=world.acme_user).count() == 1
+
+
+def test_token_create_for_unknown_person_fails(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["token", "create", "nobody@nowhere.example"], capsys)
+    assert code == 1 and "no active account" in err
+
+
+def test_import_members_from_the_command_line(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "contacts.csv"
+    f.write_text("email,name,role,organization,title,interests\nzed@acme.example,Zed,customer,Acme,,\n")
+    code, out, _ = run(["import", "members", str(f)], capsys)
+    assert code == 0 and "1 created" in out
+    f.write_text("email,name,role,organization,title,interests\nbroken,Zed,customer,Acme,,\n")
+    code, _, err = run(["import", "members", str(f)], capsys)
+    assert code == 1 and "line 2: email" in err
+    code, _, err = run(["import", "members", str(tmp_path / "missing.csv")], capsys)
+    assert code == 1 and "no such file" in err
+
+
+def test_suggest_merges_from_the_command_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["people", "suggest-merges"], capsys)
+    assert code == 0 and "new merge suggestion" in out
+
+
+def test_the_installed_command_runs_migrate_and_reports_errors(tmp_path: Path) -> None:
+    """The console script itself, on a fresh data folder (SQLite), as an operator runs it."""
+    exe = Path(sys.executable).parent / "convenor"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env["CONVENOR_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run([exe, "migrate"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "convenor.sqlite3").exists()
+    bad = subprocess.run(
+        [exe, "token", "create", "ghost@x.example"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("convenor: error:") and "Traceback" not in bad.stderr
+    env["CONVENOR_DEBUG"] = "0"
+    prod = subprocess.run([exe, "migrate"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert prod.returncode != 0 and "CONVENOR_SECRET_KEY" in prod.stderr
