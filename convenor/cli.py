@@ -106,12 +106,12 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def _import(kind: str, path: str) -> int:
-    from convenor.people import imports
+    from convenor.people.imports import import_members_csv, import_relationships_csv
 
     file = Path(path)
     if not file.is_file():
         raise CliError(f"{path}: no such file")
-    fn = imports.import_members_csv if kind == "members" else imports.import_relationships_csv
+    fn = import_members_csv if kind == "members" else import_relationships_csv
     with file.open("rb") as fh:
         result = fn(fh, filename=file.name)
     print(result.summary())
@@ -135,9 +135,7 @@ def cmd_suggest_merges(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="convenor", description="Convenor: a self-hosted business community."
-    )
+    parser = argparse.ArgumentParser(prog="convenor", description="Convenor: a self-hosted business community.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -171,9 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="a label for the token")
     p.set_defaults(func=cmd_token_create)
 
-    imp = sub.add_parser("import", help="import data from files").add_subparsers(
-        dest="import_command", metavar="KIND"
-    )
+    imp = sub.add_parser("import", help="import data from files").add_subparsers(dest="import_command", metavar="KIND")
     imp.required = True
     p = imp.add_parser("members", help="members from CSV: email,name,role,organization,title,interests")
     p.add_argument("file")

@@ -20,6 +20,9 @@ class ErrorCode(StrEnum):
     BAD_FILE = "bad_file"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL = "internal_error"
 
 
 _STATUS = {
@@ -33,6 +36,9 @@ _STATUS = {
     ErrorCode.BAD_FILE: 422,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL: 500,
 }
 
 

@@ -45,9 +45,7 @@ def member_list(
     return (
         qs.distinct()
         .order_by("name", "pk")
-        .prefetch_related(
-            Prefetch("affiliations", queryset=current, to_attr="current_affiliations"), "interests"
-        )
+        .prefetch_related(Prefetch("affiliations", queryset=current, to_attr="current_affiliations"), "interests")
     )
 
 
@@ -66,17 +64,21 @@ def organization_list(*, viewer: AnyUser, q: str = "", kind: str = "") -> QueryS
 
 
 def relationships_of(
-    *, viewer: AnyUser, member: Member | None = None, organization: Organization | None = None
+    *,
+    viewer: AnyUser,
+    member: Member | None = None,
+    organization: Organization | None = None,
+    kind: str = "",
 ) -> QuerySet[Relationship]:
-    """Declared lines touching `member` or `organization` that the viewer may see."""
+    """Declared lines touching `member` or `organization` (of `kind`, if given) that the viewer may see."""
     qs = access.visible_relationships(viewer)
+    if kind:
+        qs = qs.filter(kind=kind)
     if member is not None:
         qs = qs.filter(Q(source_member=member) | Q(target_member=member))
     if organization is not None:
         qs = qs.filter(Q(source_org=organization) | Q(target_org=organization))
-    return qs.select_related("source_member", "source_org", "target_member", "target_org").order_by(
-        "kind", "pk"
-    )
+    return qs.select_related("source_member", "source_org", "target_member", "target_org").order_by("kind", "pk")
 
 
 @dataclass
@@ -102,12 +104,8 @@ def organization_neighbours(*, viewer: AnyUser, organization: Organization) -> O
     rels = Relationship.objects.filter(source_org__isnull=False, target_org__isnull=False)
 
     def customers_of(org_ids: set[int]) -> set[int]:
-        a = rels.filter(kind=RelationshipKind.CUSTOMER_OF, target_org__in=org_ids).values_list(
-            "source_org", flat=True
-        )
-        b = rels.filter(kind=RelationshipKind.SUPPLIES, source_org__in=org_ids).values_list(
-            "target_org", flat=True
-        )
+        a = rels.filter(kind=RelationshipKind.CUSTOMER_OF, target_org__in=org_ids).values_list("source_org", flat=True)
+        b = rels.filter(kind=RelationshipKind.SUPPLIES, source_org__in=org_ids).values_list("target_org", flat=True)
         return {i for i in (*a, *b) if i is not None}
 
     me = {organization.pk}
@@ -118,9 +116,7 @@ def organization_neighbours(*, viewer: AnyUser, organization: Organization) -> O
             *rels.filter(kind=RelationshipKind.CUSTOMER_OF, source_org=organization).values_list(
                 "target_org", flat=True
             ),
-            *rels.filter(kind=RelationshipKind.SUPPLIES, target_org=organization).values_list(
-                "source_org", flat=True
-            ),
+            *rels.filter(kind=RelationshipKind.SUPPLIES, target_org=organization).values_list("source_org", flat=True),
         )
         if i is not None
     }
@@ -140,22 +136,14 @@ def organization_neighbours(*, viewer: AnyUser, organization: Organization) -> O
     )
 
 
-def organization_people(
-    *, viewer: AnyUser, organization: Organization, current: bool = True
-) -> QuerySet[Affiliation]:
-    qs = Affiliation.objects.filter(
-        organization=organization, member__in=access.visible_members(viewer).values("pk")
-    )
+def organization_people(*, viewer: AnyUser, organization: Organization, current: bool = True) -> QuerySet[Affiliation]:
+    qs = Affiliation.objects.filter(organization=organization, member__in=access.visible_members(viewer).values("pk"))
     qs = qs.filter(ended_on__isnull=True) if current else qs.filter(ended_on__isnull=False)
     return qs.select_related("member").order_by("member__name")
 
 
 def member_affiliations(*, member: Member) -> QuerySet[Affiliation]:
-    return (
-        Affiliation.objects.filter(member=member)
-        .select_related("organization")
-        .order_by("ended_on", "-started_on")
-    )
+    return Affiliation.objects.filter(member=member).select_related("organization").order_by("ended_on", "-started_on")
 
 
 def member_merges(*, member: Member) -> QuerySet[MemberMerge]:
@@ -169,9 +157,7 @@ def merge_redirect(*, member_id: int) -> int | None:
     target = member_id
     while target not in seen:
         seen.add(target)
-        rec = (
-            MemberMerge.objects.filter(merged_member_id=target).values_list("survivor_id", flat=True).first()
-        )
+        rec = MemberMerge.objects.filter(merged_member_id=target).values_list("survivor_id", flat=True).first()
         if rec is None:
             break
         current = target = rec
@@ -182,10 +168,56 @@ def merge_suggestion_list(*, status: str = MergeSuggestionStatus.OPEN) -> QueryS
     return (
         MergeSuggestion.objects.filter(status=status)
         .select_related("member_a", "member_b")
-        .prefetch_related("member_a__identities", "member_b__identities")
+        .prefetch_related(
+            "member_a__identities",
+            "member_b__identities",
+            "member_a__affiliations__organization",
+            "member_b__affiliations__organization",
+        )
         .order_by("-created_at", "pk")
     )
 
 
 def interest_list() -> QuerySet[Interest]:
     return Interest.objects.annotate(n=Count("members")).order_by("-n", "name")
+
+
+def member_counts_by_role(*, viewer: AnyUser) -> dict[str, int]:
+    """How many members of each role the viewer may see."""
+    rows = access.visible_members(viewer).values("role").annotate(n=Count("pk")).order_by()
+    return {r["role"]: r["n"] for r in rows}
+
+
+def organization_counts_by_kind(*, viewer: AnyUser) -> dict[str, int]:
+    """How many organisations of each kind the viewer may see."""
+    rows = access.visible_organizations(viewer).values("kind").annotate(n=Count("pk")).order_by()
+    return {r["kind"]: r["n"] for r in rows}
+
+
+def member_find(*, viewer: AnyUser, email: str) -> Member | None:
+    """The visible member whose primary email is `email` (case-insensitive), if any."""
+    email = email.strip().lower()
+    if not email:
+        return None
+    return access.visible_members(viewer).filter(email=email).first()
+
+
+def organization_find(*, viewer: AnyUser, name: str) -> Organization | None:
+    """The visible organisation called `name` (case-insensitive), if any."""
+    key = name.strip().lower()
+    if not key:
+        return None
+    return access.visible_organizations(viewer).filter(name_key=key).first()
+
+
+def member_merge_preview(*, member: Member) -> dict[str, int]:
+    """What would move to the survivor if `member` were merged into another member."""
+    from convenor.activity.models import Activity
+
+    return {
+        "identities": member.identities.count(),
+        "affiliations": member.affiliations.count(),
+        "interests": member.interests.count(),
+        "relationships": Relationship.objects.filter(Q(source_member=member) | Q(target_member=member)).count(),
+        "activities": Activity.objects.filter(Q(actor=member) | Q(target_member=member)).count(),
+    }

@@ -9,9 +9,15 @@ from convenor.core import access
 
 
 def site(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    me = access.viewer_member(user) if access.is_authenticated(user) else None
     return {
         "site_name": settings.SITE_NAME,
-        "is_staff_viewer": access.is_staff(request.user),
-        "can_edit_people": access.can_edit_people(request.user),
-        "can_merge": access.can_merge(request.user),
+        "is_staff_viewer": access.is_staff(user),
+        "can_edit_people": access.can_edit_people(user),
+        "can_merge": access.can_merge(user),
+        # The viewer's own profile, linked from the top bar.
+        "viewer_member_id": me.pk if me is not None else None,
+        # Accounts made for existing members often have no name of their own.
+        "viewer_name": (me.name if me is not None else "") or getattr(user, "name", "") or getattr(user, "email", ""),
     }

@@ -27,9 +27,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 @pytest.mark.django_db
 def test_createadmin_non_interactive(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        ["createadmin", "--email", "Boss@Northwind.example", "--password", "long-enough-pw"], capsys
-    )
+    code, out, _ = run(["createadmin", "--email", "Boss@Northwind.example", "--password", "long-enough-pw"], capsys)
     assert code == 0 and "boss@northwind.example" in out
     user = User.objects.get(email="boss@northwind.example")
     assert user.staff_role == StaffRole.ADMIN and user.check_password("long-enough-pw")
@@ -56,9 +54,7 @@ def test_token_create_for_unknown_person_fails(world: World, capsys: pytest.Capt
     assert code == 1 and "no active account" in err
 
 
-def test_import_members_from_the_command_line(
-    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_import_members_from_the_command_line(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "contacts.csv"
     f.write_text("email,name,role,organization,title,interests\nzed@acme.example,Zed,customer,Acme,,\n")
     code, out, _ = run(["import", "members", str(f)], capsys)

@@ -1,0 +1,71 @@
+"""The OpenAPI document is complete, and docs/api.md documents every endpoint in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.test import Client
+
+from convenor.core.errors import ErrorCode
+from convenor.core.testing import World
+
+from .conftest import Api
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "api.md"
+
+ENDPOINTS = {
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/members"),
+    ("post", "/api/v1/members"),
+    ("get", "/api/v1/members/{member_id}"),
+    ("patch", "/api/v1/members/{member_id}"),
+    ("post", "/api/v1/members/{member_id}/merge"),
+    ("get", "/api/v1/organizations"),
+    ("post", "/api/v1/organizations"),
+    ("get", "/api/v1/organizations/{organization_id}"),
+    ("patch", "/api/v1/organizations/{organization_id}"),
+    ("get", "/api/v1/relationships"),
+    ("post", "/api/v1/relationships"),
+    ("get", "/api/v1/relationships/{relationship_id}"),
+    ("delete", "/api/v1/relationships/{relationship_id}"),
+}
+
+
+def operations(schema: dict[str, object]) -> set[tuple[str, str]]:
+    paths = schema["paths"]
+    assert isinstance(paths, dict)
+    return {(method, path) for path, ops in paths.items() for method in ops}
+
+
+def test_openapi_document_loads_without_a_token_and_lists_every_endpoint(db: None) -> None:
+    resp = Client().get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    schema = resp.json()
+    assert schema["openapi"].startswith("3.1")
+    assert operations(schema) == ENDPOINTS
+    assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            assert op["security"] == [{"BearerToken": []}], (method, path)
+            assert "401" in op["responses"], (method, path)
+
+
+def test_there_is_no_docs_page_that_would_load_a_cdn(world: World, admin_api: Api) -> None:
+    assert admin_api.get("/docs").status == 404
+
+
+def test_every_endpoint_is_documented_in_docs_api_md(db: None) -> None:
+    docs = DOCS.read_text()
+    schema = Client().get("/api/v1/openapi.json").json()
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path in sorted(operations(schema))
+        if f"{method.upper()} {path.removeprefix('/api/v1')}" not in docs
+    ]
+    assert not missing, f"Document these in docs/api.md: {missing}"
+
+
+def test_every_error_code_is_documented(db: None) -> None:
+    docs = DOCS.read_text()
+    missing = [code.value for code in ErrorCode if f"`{code.value}`" not in docs]
+    assert not missing, f"Add these error codes to the table in docs/api.md: {missing}"
