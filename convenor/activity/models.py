@@ -41,6 +41,9 @@ class Verb(models.TextChoices):
     MET = "met", "met"
     CONTACTED = "contacted", "contacted"
     INTRODUCED = "introduced", "introduced"
+    # An employee's commercial interest in a person: a buyer-intent registration for an
+    # event the employee owns. Draws a prospecting line on the map.
+    PROSPECTED = "prospected", "prospecting"
 
 
 class Activity(models.Model):
@@ -50,13 +53,20 @@ class Activity(models.Model):
     operation that rewrites rows (it moves them to the surviving member).
     """
 
-    actor = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="activities")
+    # No single-column index on actor or target_member: the (actor, -occurred_at) and
+    # (target_member, -occurred_at) indexes below serve every look-up by either.
+    actor = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="activities", db_index=False)
     verb = models.CharField(max_length=32, choices=Verb.choices)
     target_member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="activities_received"
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities_received",
+        db_index=False,
     )
     target_org = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # The thing acted on when it is not a person: ("post", 12), ("event", 3), ("idea", 7).
     object_kind = models.CharField(max_length=32, blank=True)
@@ -85,8 +95,17 @@ class Activity(models.Model):
             models.Index(fields=["target_member", "-occurred_at"], name="activity_target_time_idx"),
             # time windows for the map and metrics
             models.Index(fields=["occurred_at", "verb"], name="activity_time_verb_idx"),
-            models.Index(fields=["object_kind", "object_id"], name="activity_object_idx"),
-            models.Index(fields=["place_kind", "place_id"], name="activity_place_idx"),
+            # Partial: rows without an object, place or target organisation are never looked
+            # up by them, and leaving them out keeps bulk imports cheaper.
+            models.Index(
+                fields=["object_kind", "object_id"], name="activity_object_idx", condition=~models.Q(object_kind="")
+            ),
+            models.Index(
+                fields=["place_kind", "place_id"], name="activity_place_idx", condition=~models.Q(place_kind="")
+            ),
+            models.Index(
+                fields=["target_org"], name="activity_target_org_idx", condition=models.Q(target_org__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -89,9 +89,7 @@ class Organization(models.Model):
                 condition=Q(kind__in=[c.value for c in OrgKind]), name="people_organization_kind_valid"
             ),
             # Only one organisation can be "our company".
-            models.UniqueConstraint(
-                fields=["kind"], condition=Q(kind="ours"), name="people_organization_one_ours"
-            ),
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="ours"), name="people_organization_one_ours"),
         ]
         indexes = [models.Index(fields=["kind", "name"], name="people_org_kind_name_idx")]
 
@@ -122,6 +120,8 @@ class Member(models.Model):
     name = models.CharField(max_length=200)
     # Primary email, lower-cased; further addresses are identities of source "email".
     email = models.EmailField(null=True, blank=True, unique=True)
+    # The name used in @mentions: lower-case letters, digits, dots, dashes, underscores.
+    handle = models.CharField(max_length=60, null=True, blank=True, unique=True)
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.OTHER)
     title = models.CharField(max_length=200, blank=True)
     bio = models.TextField(blank=True)
@@ -145,9 +145,7 @@ class Member(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=[c.value for c in Role]), name="people_member_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=[c.value for c in Role]), name="people_member_role_valid"),
         ]
         indexes = [
             models.Index(fields=["role", "name"], name="people_member_role_name_idx"),
@@ -161,8 +159,12 @@ class Member(models.Model):
 class Affiliation(models.Model):
     """A member's place at an organisation over a period; a person can have several."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="affiliations")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="affiliations")
+    # The (member, ended_on) and (organization, ended_on) indexes serve look-ups by either
+    # alone, so the foreign keys need no index of their own.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="affiliations", db_index=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="affiliations", db_index=False
+    )
     title = models.CharField(max_length=200, blank=True)
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
@@ -211,9 +213,7 @@ class Identity(models.Model):
         ordering = ["source", "external_id"]
         verbose_name_plural = "identities"
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="people_identity_unique_per_source"
-            ),
+            models.UniqueConstraint(fields=["source", "external_id"], name="people_identity_unique_per_source"),
         ]
         indexes = [
             models.Index(fields=["source", "handle"], name="people_identity_handle_idx"),
@@ -231,11 +231,12 @@ class Relationship(models.Model):
     """
 
     kind = models.CharField(max_length=32, choices=RelationshipKind.choices)
+    # The unique indexes below lead with the source, so they serve look-ups by source too.
     source_member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_out"
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_out", db_index=False
     )
     source_org = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_out"
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_out", db_index=False
     )
     target_member = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_in"
@@ -282,22 +283,22 @@ class Relationship(models.Model):
             # One line of a kind between the same two ends. NULLs are distinct in unique
             # indexes, so each shape (member/org at either end) gets its own partial index.
             models.UniqueConstraint(
-                fields=["kind", "source_member", "target_member"],
+                fields=["source_member", "target_member", "kind"],
                 condition=Q(source_member__isnull=False, target_member__isnull=False),
                 name="people_relationship_unique_mm",
             ),
             models.UniqueConstraint(
-                fields=["kind", "source_member", "target_org"],
+                fields=["source_member", "target_org", "kind"],
                 condition=Q(source_member__isnull=False, target_org__isnull=False),
                 name="people_relationship_unique_mo",
             ),
             models.UniqueConstraint(
-                fields=["kind", "source_org", "target_member"],
+                fields=["source_org", "target_member", "kind"],
                 condition=Q(source_org__isnull=False, target_member__isnull=False),
                 name="people_relationship_unique_om",
             ),
             models.UniqueConstraint(
-                fields=["kind", "source_org", "target_org"],
+                fields=["source_org", "target_org", "kind"],
                 condition=Q(source_org__isnull=False, target_org__isnull=False),
                 name="people_relationship_unique_oo",
             ),
@@ -338,9 +339,7 @@ class MergeSuggestion(models.Model):
     member_b = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=32, choices=MergeReason.choices)
     detail = models.CharField(max_length=300, blank=True)
-    status = models.CharField(
-        max_length=16, choices=MergeSuggestionStatus.choices, default=MergeSuggestionStatus.OPEN
-    )
+    status = models.CharField(max_length=16, choices=MergeSuggestionStatus.choices, default=MergeSuggestionStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -354,9 +353,7 @@ class MergeSuggestion(models.Model):
             models.CheckConstraint(
                 condition=Q(member_a__lt=models.F("member_b")), name="people_mergesuggestion_ordered"
             ),
-            models.UniqueConstraint(
-                fields=["member_a", "member_b"], name="people_mergesuggestion_unique_pair"
-            ),
+            models.UniqueConstraint(fields=["member_a", "member_b"], name="people_mergesuggestion_unique_pair"),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="people_mergesug_status_idx")]
 

@@ -1,0 +1,178 @@
+"""How long the demo community takes to build, against the floor of a plain bulk insert.
+
+For each size, in a fresh data folder with a migrated database, a child process builds
+the demo and reports seconds, peak memory and the rows written; then it times the floor:
+the same number of rows written with plain ``executemany`` into one six-column table with
+no index but the primary key, in one transaction (on a fresh SQLite file, or a fresh table
+in the PostgreSQL database given with --database-url). Prints JSON; the target is
+``ratio`` (build / floor) at most 3.
+
+    python bench/demo_scale.py                        # 10k, 100k and 1M members on SQLite
+    python bench/demo_scale.py --sizes 10000,100000
+    python bench/demo_scale.py --database-url postgres://postgres@127.0.0.1:5432/convenor_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_CHUNK = 50_000
+
+
+def _floor_rows(lo: int, hi: int) -> list[tuple[int, int, int, str, str, float]]:
+    """Six columns, like a typical demo row: ids, a name-sized and a code-sized text, a number."""
+    return [(i, i % 997, i % 31, f"Member number {i}", f"code-{i % 9973}", i * 0.5) for i in range(lo, hi)]
+
+
+def _floor_sqlite(rows: int, folder: Path) -> float:
+    path = folder / "floor.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(
+        "CREATE TABLE floor (id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b INTEGER NOT NULL,"
+        " c TEXT NOT NULL, d TEXT NOT NULL, e REAL NOT NULL)"
+    )
+    spent = 0.0
+    con.execute("BEGIN")
+    for lo in range(0, rows, FLOOR_CHUNK):
+        chunk = _floor_rows(lo, min(rows, lo + FLOOR_CHUNK))
+        started = time.perf_counter()
+        con.executemany("INSERT INTO floor (id, a, b, c, d, e) VALUES (?, ?, ?, ?, ?, ?)", chunk)
+        spent += time.perf_counter() - started
+    started = time.perf_counter()
+    con.execute("COMMIT")
+    spent += time.perf_counter() - started
+    con.close()
+    return spent
+
+
+def _floor_django(rows: int) -> float:
+    """The floor on the configured (PostgreSQL) database, through the same cursor as the build."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute(
+            "CREATE TABLE bench_floor (id BIGINT PRIMARY KEY, a BIGINT NOT NULL, b BIGINT NOT NULL,"
+            " c TEXT NOT NULL, d TEXT NOT NULL, e DOUBLE PRECISION NOT NULL)"
+        )
+    spent = 0.0
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        spent += time.perf_counter() - started
+        for lo in range(0, rows, FLOOR_CHUNK):
+            chunk = _floor_rows(lo, min(rows, lo + FLOOR_CHUNK))
+            started = time.perf_counter()
+            cursor.executemany("INSERT INTO bench_floor (id, a, b, c, d, e) VALUES (%s, %s, %s, %s, %s, %s)", chunk)
+            spent += time.perf_counter() - started
+        started = time.perf_counter()
+    spent += time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor")
+    return spent
+
+
+def child(members: int, folder: Path) -> dict[str, Any]:
+    """Runs in its own process, so its peak memory is this size's alone."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from convenor.people.demo import STEP_SECONDS, _reset_models, build_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    # On SQLite the data folder is new; a PostgreSQL database may hold an earlier run.
+    reset = connection.vendor != "sqlite"
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    build_demo(members=members, seed=1, reset=reset)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    present = set(connection.introspection.table_names())
+    rows = 0
+    with connection.cursor() as cursor:
+        for model in _reset_models():
+            table = model._meta.db_table
+            if table in present:
+                cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+                rows += int(cursor.fetchone()[0])
+    floor = _floor_sqlite(rows, folder) if connection.vendor == "sqlite" else _floor_django(rows)
+    return {
+        "members": members,
+        "database": connection.vendor,
+        "build_seconds": round(seconds, 2),
+        "peak_mb": round(peak_mb, 1),
+        "peak_mb_before_build": round(rss_before / 1024, 1),
+        "rows": rows,
+        "rows_per_second": round(rows / seconds),
+        "floor_seconds": round(floor, 2),
+        "ratio": round(seconds / floor, 2),
+        "steps_seconds": {k: round(v, 2) for k, v in STEP_SECONDS.items()},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="member counts, comma-separated")
+    parser.add_argument("--database-url", help="run against this PostgreSQL database (it is reset!)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, Path(args.folder))))
+        return 0
+
+    results = []
+    for size in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
+        with tempfile.TemporaryDirectory(prefix="convenor-bench-") as folder:
+            env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+            env["CONVENOR_DATA_DIR"] = folder
+            env["PYTHONPATH"] = str(ROOT)
+            if args.database_url:
+                env["DATABASE_URL"] = args.database_url
+            proc = subprocess.run(  # noqa: S603  # our own script, with our own interpreter
+                [sys.executable, __file__, "--child", str(size), "--folder", folder],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                return proc.returncode
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(
+        json.dumps(
+            {
+                "benchmark": "demo_scale",
+                "python": platform.python_version(),
+                "sqlite": sqlite3.sqlite_version,
+                "cpus": os.cpu_count(),
+                "target_ratio": 3.0,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
