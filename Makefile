@@ -11,8 +11,10 @@ MEMBERS   ?= 500
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CONVENOR_DATA_DIR ?= $(abspath $(DATA))
+# The charter's detector model; the test runs below reuse it even with a fresh data folder.
+export CONVENOR_CHARTER_MODEL ?= $(CONVENOR_DATA_DIR)/charter-model.joblib
 
-.PHONY: setup chromium demo serve test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: setup chromium charter-model demo serve test lint typecheck test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,18 +24,25 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian's chromium for the browser tests; never a browser downloaded by a test tool.
+# Debian's chromium for the browser tests (with an emoji font, so screenshots show
+# reactions); never a browser downloaded by a test tool.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/noto ]; } || { \
+	  echo "Installing Debian's chromium and fonts for the browser tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    chromium fonts-noto-color-emoji >/dev/null; }
 
-demo: setup
+# Builds the promotional-content detector from the corpus when its model file is missing
+# (deterministic, about 10 s); `convenor charter train` rebuilds it on demand.
+charter-model: setup
+	@test -f "$(CONVENOR_CHARTER_MODEL)" || $(BIN)/convenor charter train
+
+demo: setup charter-model
 	$(BIN)/convenor demo --members $(MEMBERS)
 	@echo ""
 	@echo "  Convenor demo: http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as admin@northwind.example with password: convenor-demo"
-	@echo "  (any demo member's email works too, with the same password)"
+	@echo "  (the other demo logins, same password, are listed above)"
 	@echo ""
 	$(BIN)/convenor serve --port $(PORT)
 
@@ -44,11 +53,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy convenor bench
 
-test-sqlite: setup chromium
+test-sqlite: setup chromium charter-model
 	env -u DATABASE_URL CONVENOR_DATA_DIR=$$(mktemp -d) $(BIN)/pytest
 
 # On PostgreSQL when it answers; with CI=true a missing PostgreSQL fails the run.
-test-postgres: setup chromium
+test-postgres: setup chromium charter-model
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "Running the suite on PostgreSQL"; \
 	  DATABASE_URL=$(PG_URL) CONVENOR_DATA_DIR=$$(mktemp -d) $(BIN)/pytest; \

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from convenor.core.testing import World, build_world
+from convenor.spaces.models import Frame, Space, Visibility
+from convenor.spaces.services import account_space_create, space_create
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +42,17 @@ def globex_client(world: World) -> Client:
     c = Client()
     c.force_login(world.globex_user)
     return c
+
+
+@pytest.fixture
+def lounge(world: World) -> Space:
+    """A members-only community space moderated by the admin."""
+    return space_create(
+        name="Users lounge", frame=Frame.COMMUNITY, visibility=Visibility.MEMBERS, creator=world.admin_member
+    )
+
+
+@pytest.fixture
+def acme_space(world: World) -> Space:
+    """Acme's private account space: Carla is invited, Gus at Globex must never see it."""
+    return account_space_create(organization=world.acme, creator=world.admin_member)

@@ -134,6 +134,98 @@ def cmd_suggest_merges(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spaces_create(args: argparse.Namespace) -> int:
+    from convenor.people.models import Organization
+    from convenor.spaces.services import space_create
+
+    org = None
+    if args.organization:
+        org = Organization.objects.filter(name_key=args.organization.strip().lower()).first()
+        if org is None:
+            raise CliError(f"no organisation called {args.organization!r}")
+    if args.visibility == "group":
+        raise CliError("group spaces are made by convening a hot group, not from the command line")
+    space = space_create(
+        name=args.name,
+        frame=args.frame,
+        visibility=args.visibility,
+        description=args.description or "",
+        organization=org,
+    )
+    print(f"Created {space.frame} space {space.name!r} ({space.visibility}) at /spaces/{space.slug}/")
+    return 0
+
+
+def cmd_spaces_list(args: argparse.Namespace) -> int:
+    from convenor.spaces.models import Space
+
+    for s in Space.objects.select_related("organization").order_by("name"):
+        org = f" [{s.organization.name}]" if s.organization else ""
+        print(f"{s.slug}\t{s.frame}\t{s.visibility}{org}\t{s.thread_count} threads\t{s.name}")
+    return 0
+
+
+def cmd_notify_digest(args: argparse.Namespace) -> int:
+    from convenor.spaces.services import digests_send
+
+    sent = digests_send(frequency=args.frequency)
+    print(f"Sent {sent} {args.frequency} digest(s).")
+    return 0
+
+
+def cmd_charter_train(args: argparse.Namespace) -> int:
+    from convenor.charter.services import charter_model_train
+
+    print(charter_model_train().summary())
+    return 0
+
+
+def cmd_charter_retrain(args: argparse.Namespace) -> int:
+    from convenor.charter.services import charter_model_train
+
+    print(charter_model_train(with_extra=True).summary())
+    return 0
+
+
+def cmd_charter_check(args: argparse.Namespace) -> int:
+    import json
+
+    from convenor.charter.detector import score
+
+    text = sys.stdin.read()
+    result = score(text, threshold=args.threshold)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return 0
+    verdict = "promotional" if result.promotional else "community"
+    print(f"{verdict} (probability {result.probability:.3f}, threshold {result.threshold:.2f})")
+    for reason in result.reasons:
+        print(f"  {reason.weight:+.2f}  {reason.describe()}")
+    return 0
+
+
+def cmd_charter_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from convenor.charter.detector import get_model, read_jsonl
+
+    file = Path(args.file)
+    if not file.is_file():
+        raise CliError(f"{args.file}: no such file")
+    examples, problems = read_jsonl(file, skip_bad=True)
+    for problem in problems:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    if not examples:
+        raise CliError(f"{args.file}: no usable lines")
+    metrics = get_model().evaluate(examples, threshold=args.threshold)
+    if args.json:
+        print(json.dumps(metrics.as_dict()))
+    else:
+        for key, value in metrics.as_dict().items():
+            print(f"{key}: {value}")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convenor", description="Convenor: a self-hosted business community.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -184,6 +276,43 @@ def build_parser() -> argparse.ArgumentParser:
     people.required = True
     p = people.add_parser("suggest-merges", help="find members who may be one person")
     p.set_defaults(func=cmd_suggest_merges)
+
+    spaces = sub.add_parser("spaces", help="spaces for conversations").add_subparsers(
+        dest="spaces_command", metavar="ACTION"
+    )
+    spaces.required = True
+    p = spaces.add_parser("create", help="create a space")
+    p.add_argument("name")
+    p.add_argument("--frame", required=True, choices=["community", "commercial"])
+    p.add_argument("--visibility", default="members", choices=["public", "members", "account", "group"])
+    p.add_argument("--organization", help="the customer organisation, for an account space")
+    p.add_argument("--description")
+    p.set_defaults(func=cmd_spaces_create)
+    p = spaces.add_parser("list", help="list every space")
+    p.set_defaults(func=cmd_spaces_list)
+
+    notify = sub.add_parser("notify", help="notifications").add_subparsers(dest="notify_command", metavar="ACTION")
+    notify.required = True
+    p = notify.add_parser("digest", help="email the daily or weekly digests that are due (run from cron)")
+    p.add_argument("--frequency", required=True, choices=["daily", "weekly"])
+    p.set_defaults(func=cmd_notify_digest)
+    charter = sub.add_parser("charter", help="the community charter's promotional-content detector").add_subparsers(
+        dest="charter_command", metavar="ACTION"
+    )
+    charter.required = True
+    p = charter.add_parser("train", help="build the detector's model from the corpus and print its measured quality")
+    p.set_defaults(func=cmd_charter_train)
+    p = charter.add_parser("retrain", help="rebuild the model from the corpus, extra.jsonl and moderators' decisions")
+    p.set_defaults(func=cmd_charter_retrain)
+    p = charter.add_parser("check", help="score a text read from stdin and print the reasons")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--threshold", type=float, help="probability at or above which a text is promotional")
+    p.set_defaults(func=cmd_charter_check)
+    p = charter.add_parser("eval", help="measure the shipped model on a labelled JSONL file (never trains on it)")
+    p.add_argument("file", help='JSONL, one {"text": ..., "label": "promotional"|"community"} per line')
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--threshold", type=float, help="probability at or above which a text is promotional")
+    p.set_defaults(func=cmd_charter_eval)
     return parser
 
 

@@ -41,18 +41,12 @@ DEBUG = envbool("CONVENOR_DEBUG", "1")
 SECRET_KEY = os.environ.get("CONVENOR_SECRET_KEY") or DEFAULT_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     # A known key lets anyone forge sessions and password-reset links.
-    raise ImproperlyConfigured(
-        "CONVENOR_SECRET_KEY must be set to a long random value when CONVENOR_DEBUG is off"
-    )
+    raise ImproperlyConfigured("CONVENOR_SECRET_KEY must be set to a long random value when CONVENOR_DEBUG is off")
 
 ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("CONVENOR_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
-    if h.strip()
+    h.strip() for h in os.environ.get("CONVENOR_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
 ]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CONVENOR_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CONVENOR_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 SITE_NAME = os.environ.get("CONVENOR_SITE_NAME", "Convenor")
 # The organisation the community is run by ("our company"); the demo creates it.
 COMPANY_NAME = os.environ.get("CONVENOR_COMPANY_NAME", "Northwind Systems")
@@ -67,6 +61,8 @@ INSTALLED_APPS = [
     "convenor.core",
     "convenor.people",
     "convenor.activity",
+    "convenor.spaces",
+    "convenor.charter",
     "convenor.web",
     "convenor.api",
 ]
@@ -153,12 +149,22 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The promotional-content detector's model; `convenor charter train` builds it.
+CHARTER_MODEL_PATH = Path(os.environ.get("CONVENOR_CHARTER_MODEL") or DATA_DIR / "charter-model.joblib").resolve()
+
 # Uploads (CSV imports through the web) larger than this are refused.
 MAX_UPLOAD_BYTES = envint("CONVENOR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 EMAIL_BACKEND = os.environ.get("CONVENOR_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("CONVENOR_FROM_EMAIL", "community@localhost")
+EMAIL_HOST = os.environ.get("CONVENOR_SMTP_HOST", "localhost")
+EMAIL_PORT = envint("CONVENOR_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("CONVENOR_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CONVENOR_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = envbool("CONVENOR_SMTP_TLS", "0")
+# The address people reach the site at, for links in emails and feeds.
+CONVENOR_BASE_URL = os.environ.get("CONVENOR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-from . import me, members, organizations, relationships
+from . import me, members, notifications, organizations, relationships, search, spaces, threads
 from .auth import BearerToken
 from .errors import api_root, json_method_not_allowed, register_handlers, unknown_path
 
@@ -46,3 +46,7 @@ api.add_router("", me.router)
 api.add_router("", members.router)
 api.add_router("", organizations.router)
 api.add_router("", relationships.router)
+api.add_router("", spaces.router)
+api.add_router("", threads.router)
+api.add_router("", search.router)
+api.add_router("", notifications.router)

@@ -10,7 +10,8 @@ codes, and a test holds every error response to this shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,17 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
         message = message.removeprefix("Value error, ")
         fields.setdefault(field_name(tuple(err.get("loc", ()))), []).append(message)
     return fields
+
+
+@contextmanager
+def fields_renamed(**names: str) -> Iterator[None]:
+    """Services name a field after their argument (``parent``); the API names it after the
+    request's field (``parent_id``). Renames the fields of an ApplicationError raised inside."""
+    try:
+        yield
+    except ApplicationError as err:
+        err.fields = {names.get(k, k): v for k, v in err.fields.items()}
+        raise
 
 
 def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:

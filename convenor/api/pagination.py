@@ -49,7 +49,12 @@ def paginate(request: HttpRequest, queryset: QuerySet[M], params: PageParams) ->
     """
     count = queryset.count()
     start = (params.page - 1) * params.page_size
-    items = list(queryset[start : start + params.page_size])
+    return envelope(request, list(queryset[start : start + params.page_size]), count, params)
+
+
+def envelope(request: HttpRequest, items: list[Any], count: int, params: PageParams) -> dict[str, Any]:
+    """The envelope around one page of `items` that something else has already cut (search)."""
+    start = (params.page - 1) * params.page_size
     has_next = start + params.page_size < count
     last_page = max(1, -(-count // params.page_size))
     return {

@@ -8,15 +8,16 @@ organisations) is decided by convenor.core.access through the request in the con
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Self
+from datetime import UTC, date, datetime
+from typing import Any, Literal, Self
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import model_validator
 
 from convenor.core import access
-from convenor.core.models import StaffRole
+from convenor.core.models import Notification, StaffRole
 from convenor.people import selectors
 from convenor.people.models import (
     Affiliation,
@@ -28,6 +29,20 @@ from convenor.people.models import (
     RelationshipKind,
     Role,
 )
+from convenor.spaces import selectors as space_selectors
+from convenor.spaces.models import (
+    Frame,
+    MembershipState,
+    Post,
+    ReactionKind,
+    Space,
+    SpaceMembership,
+    SpaceRole,
+    Thread,
+    ThreadKind,
+    Visibility,
+)
+from convenor.spaces.search import Hit
 
 from .auth import viewer
 from .pagination import Page
@@ -293,3 +308,312 @@ class MeOut(Schema):
     name: str
     staff_role: StaffRole | None = Field(description="null for community members without a staff role.")
     member_id: int | None = Field(description="The user's member record, if any.")
+
+
+# --- spaces ------------------------------------------------------------------------------
+
+
+def _cached(request: HttpRequest, name: str, load: Any) -> Any:
+    """`load()` once per request, for values every item of a list needs (the viewer's member)."""
+    attr = f"_convenor_{name}"
+    if not hasattr(request, attr):
+        setattr(request, attr, load())
+    return getattr(request, attr)
+
+
+def viewer_member(request: HttpRequest) -> Member | None:
+    """The token user's member record, looked up once per request."""
+    member: Member | None = _cached(request, "member", lambda: access.viewer_member(viewer(request)))
+    return member
+
+
+def _memberships(request: HttpRequest) -> dict[int, SpaceMembership]:
+    found: dict[int, SpaceMembership] = _cached(
+        request, "memberships", lambda: space_selectors.memberships_by_space(member=viewer_member(request))
+    )
+    return found
+
+
+class MembershipOut(Schema):
+    state: MembershipState = Field(description="invited, active, left or removed.")
+    role: SpaceRole = Field(description="member or moderator.")
+
+
+class SpaceOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    frame: Frame = Field(description="community or commercial; show it wherever the space is shown.")
+    visibility: Visibility
+    organization_id: int | None = Field(description="The customer whose private space this is (account spaces).")
+    thread_count: int
+    post_count: int
+    created_at: datetime
+    archived_at: datetime | None
+    membership: MembershipOut | None = Field(description="The token user's place in the space; null if none.")
+
+    @staticmethod
+    def resolve_membership(obj: Space, context: Any) -> SpaceMembership | None:
+        return _memberships(_request(context)).get(obj.pk)
+
+
+class SpaceDetailOut(SpaceOut):
+    charter: str = Field(description="The space's rules in Markdown; community spaces forbid selling.")
+    following: bool = Field(description="Whether the token user follows the space.")
+    can_moderate: bool = Field(description="Whether the token user may pin, lock and edit here.")
+
+    @staticmethod
+    def resolve_following(obj: Space, context: Any) -> bool:
+        request = _request(context)
+        return space_selectors.is_following(member=viewer_member(request), space=obj)
+
+    @staticmethod
+    def resolve_can_moderate(obj: Space, context: Any) -> bool:
+        return access.can_moderate(viewer(_request(context)), obj)
+
+
+class SpacePage(Page):
+    items: list[SpaceOut]
+
+
+class SpaceFilters(Schema):
+    q: str = Field("", description="Part of the name or description.")
+    frame: Frame | None = None
+
+
+class SpaceIn(Schema):
+    name: str
+    frame: Frame = Field(description="Required: community or commercial.")
+    visibility: Literal["public", "members"] = Field(
+        "members", description="Account spaces are made from an organisation: POST /organizations/{id}/private-space."
+    )
+    description: str = ""
+    charter: str | None = Field(None, description="By default, community spaces get the charter that forbids selling.")
+
+
+class FollowOut(Schema):
+    following: bool
+
+
+# --- threads and posts -------------------------------------------------------------------
+
+
+class AuthorOut(Schema):
+    id: int
+    name: str
+    handle: str | None = Field(description="For @mentions; null for people without one.")
+
+
+class ThreadOut(Schema):
+    id: int
+    space_id: int
+    title: str
+    kind: ThreadKind
+    author: AuthorOut
+    created_at: datetime
+    last_post_at: datetime
+    pinned: bool
+    locked: bool
+    needs_staff: bool
+    accepted_post_id: int | None
+    reply_count: int
+    staff_reply_count: int = Field(description="Replies written by staff.")
+    reaction_count: int
+
+
+class SpaceRefOut(Schema):
+    id: int
+    name: str
+    slug: str
+    frame: Frame
+    visibility: Visibility
+
+
+class PostOut(Schema):
+    id: int
+    thread_id: int
+    author: AuthorOut
+    by_staff: bool = Field(description="Written by staff: shown with a staff badge.")
+    parent_id: int | None = Field(description="The post this one replies to, if not the thread as a whole.")
+    body: str = Field(description="Markdown, as written.")
+    html: str = Field(description="The body rendered and sanitised: safe to insert into a page.")
+    created_at: datetime
+    edited_at: datetime | None
+    reactions: dict[ReactionKind, int] = Field(
+        description="How many reactions of each kind; kinds with none are left out."
+    )
+    my_reactions: list[ReactionKind] = Field(description="The kinds the token user has given.")
+    accepted: bool = Field(description="Whether this is the thread's accepted answer.")
+
+    @staticmethod
+    def resolve_reactions(obj: Post) -> dict[str, int]:
+        # The thread's post list prefetches reactions; counting them here costs no query.
+        counts: dict[str, int] = {}
+        for r in obj.reactions.all():
+            counts[r.kind] = counts.get(r.kind, 0) + 1
+        return counts
+
+    @staticmethod
+    def resolve_my_reactions(obj: Post, context: Any) -> list[str]:
+        me = viewer_member(_request(context))
+        return sorted({r.kind for r in obj.reactions.all() if me is not None and r.member_id == me.pk})
+
+    @staticmethod
+    def resolve_accepted(obj: Post) -> bool:
+        return obj.thread.accepted_post_id == obj.pk
+
+
+class PostPage(Page):
+    items: list[PostOut]
+
+
+class ThreadDetailOut(ThreadOut):
+    space: SpaceRefOut
+    opening_post: PostOut | None = Field(description="The thread's first post.")
+    following: bool = Field(description="Whether the token user follows the thread.")
+    can_moderate: bool = Field(description="Whether the token user may pin, lock and accept here.")
+
+    @staticmethod
+    def resolve_opening_post(obj: Thread) -> Post | None:
+        return space_selectors.thread_posts(thread=obj).select_related("thread").first()
+
+    @staticmethod
+    def resolve_following(obj: Thread, context: Any) -> bool:
+        return space_selectors.is_following(member=viewer_member(_request(context)), thread=obj)
+
+    @staticmethod
+    def resolve_can_moderate(obj: Thread, context: Any) -> bool:
+        return access.can_moderate(viewer(_request(context)), obj.space)
+
+
+class ThreadPage(Page):
+    items: list[ThreadOut]
+
+
+class ThreadFilters(Schema):
+    order: Literal["latest", "top", "unanswered"] = Field(
+        "latest", description="latest (pinned first, then by last post), top (most reactions), unanswered."
+    )
+
+
+class ThreadIn(Schema):
+    title: str
+    body: str = Field(description="Markdown; @handle mentions notify people who can read the space.")
+    kind: ThreadKind = ThreadKind.DISCUSSION
+    needs_staff: bool = Field(False, description="Ask for an answer from staff.")
+
+
+class ThreadPatch(Schema):
+    """Only the fields sent change. Moderators may change all three; the thread's author
+    may change ``needs_staff``."""
+
+    pinned: bool | None = None
+    locked: bool | None = None
+    needs_staff: bool | None = None
+
+
+class PostIn(Schema):
+    body: str = Field(description="Markdown, at most 20,000 characters.")
+    parent_id: int | None = Field(None, description="Reply to this post of the same thread.")
+
+
+class PostPatch(Schema):
+    body: str
+
+
+class AcceptIn(Schema):
+    post_id: int = Field(description="A reply in the thread.")
+
+
+class ReactionIn(Schema):
+    kind: ReactionKind
+
+
+class ReactionOut(Schema):
+    on: bool = Field(description="Whether the token user's reaction is there now.")
+    count: int = Field(description="How many reactions of this kind the post has now.")
+
+
+class RevisionOut(Schema):
+    id: int
+    body: str = Field(description="The text as it was before this edit.")
+    edited_by: AuthorOut | None
+    replaced_at: datetime
+
+
+class RevisionPage(Page):
+    items: list[RevisionOut]
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+class SearchFilters(Schema):
+    q: str = Field(description="Words to find; every word must appear, the last may be the start of a word.")
+    space: int | None = Field(None, description="Only in this space id.")
+    author: int | None = Field(None, description="Only posts by this member id.")
+
+
+class SearchHitOut(Schema):
+    post_id: int
+    thread_id: int
+    thread_title: str
+    space_id: int
+    space_name: str
+    space_slug: str
+    author_id: int
+    author_name: str
+    created_at: datetime
+    snippet_html: str = Field(description="Escaped text around the match, with matches in <mark>.")
+    rank: float = Field(description="For ordering only: its scale depends on the database.")
+
+    @staticmethod
+    def resolve_created_at(obj: Hit) -> datetime:
+        # Raw SQL on SQLite gives a naive datetime (or its text) in UTC.
+        value = obj.created_at
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+class SearchPage(Page):
+    items: list[SearchHitOut]
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str = Field(description="mention, reply, new_thread, accepted, invited, added, ...")
+    title: str
+    url: str = Field(description="The page it is about, as a full URL.")
+    actor_name: str
+    created_at: datetime
+    read: bool
+
+    @staticmethod
+    def resolve_url(obj: Notification, context: Any) -> str:
+        return _request(context).build_absolute_uri(obj.url)
+
+    @staticmethod
+    def resolve_read(obj: Notification) -> bool:
+        return obj.read_at is not None
+
+
+class NotificationPage(Page):
+    items: list[NotificationOut]
+
+
+class MarkReadIn(Schema):
+    ids: list[int] | None = Field(None, description="Notification ids; all of yours when left out.")
+
+
+class MarkedOut(Schema):
+    marked: int = Field(description="How many were unread and are now read.")
+
+
+class UnreadOut(Schema):
+    unread: int

@@ -21,7 +21,9 @@ from convenor.core.models import StaffRole, User
 
 if TYPE_CHECKING:
     from convenor.activity.models import Activity
-    from convenor.people.models import Member, Organization, Relationship
+    from convenor.events.models import Event, Registration
+    from convenor.people.models import Affiliation, Member, MergeSuggestion, Organization, Relationship
+    from convenor.spaces.models import Post, Space, Thread
 
 AnyUser = User | AnonymousUser
 
@@ -29,6 +31,10 @@ AnyUser = User | AnonymousUser
 PEOPLE_EDITORS = frozenset({StaffRole.ADMIN, StaffRole.COMMUNITY_MANAGER, StaffRole.SALES})
 # Who may merge members and decide merge suggestions (it rewrites history).
 MERGERS = frozenset({StaffRole.ADMIN, StaffRole.COMMUNITY_MANAGER})
+# Who sees and moderates every space, private account spaces included.
+SPACE_ADMINS = frozenset({StaffRole.ADMIN, StaffRole.COMMUNITY_MANAGER})
+# Who sees and organises every event, held and private ones included.
+EVENT_ADMINS = SPACE_ADMINS
 
 
 def is_authenticated(user: AnyUser) -> bool:
@@ -69,7 +75,13 @@ def viewer_member(user: AnyUser) -> Member | None:
 
     if not isinstance(user, User) or not user.is_authenticated:
         return None
-    return Member.objects.filter(user=user).first()
+    # A request's user object lives for one request: remember the answer on it, since one
+    # page asks several times (a member merged or created mid-request is not a case here).
+    cached: Member | None = getattr(user, "_convenor_member", None)
+    if cached is None:
+        cached = Member.objects.filter(user=user).first()
+        user._convenor_member = cached  # type: ignore[attr-defined]  # a per-request memo
+    return cached
 
 
 def _viewer_org_ids(member: Member) -> QuerySet[Organization]:
@@ -129,14 +141,24 @@ def visible_activities(user: AnyUser) -> QuerySet[Activity]:
 
     Spaces, events and groups widen this as they land (a post in a space you can read).
     """
-    from convenor.activity.models import Activity
+    from convenor.activity.models import Activity, Verb
 
     if is_staff(user):
         return Activity.objects.all()
     me = viewer_member(user)
     if me is None:
         return Activity.objects.none()
-    return Activity.objects.filter(Q(actor=me) | Q(target_member=me))
+    in_spaces = Q(place_kind="space", place_id__in=visible_spaces(user).values("pk"))
+    # Prospecting is commercial follow-up: only staff see it, even at an event one can see.
+    in_events = Q(place_kind="event", place_id__in=visible_events(user).values("pk")) & ~Q(verb=Verb.PROSPECTED)
+    return Activity.objects.filter(Q(actor=me) | Q(target_member=me) | in_spaces | in_events)
+
+
+def can_see_email(user: AnyUser, member: Member) -> bool:
+    """A member's email address is shown to staff and to the member themselves."""
+    if is_staff(user):
+        return True
+    return isinstance(user, User) and is_authenticated(user) and member.user_id == user.pk
 
 
 def member_for_view(user: AnyUser, member_id: int) -> Member:
@@ -168,9 +190,305 @@ def organization_for_change(user: AnyUser, org_id: int) -> Organization:
     return org
 
 
-def relationship_for_change(user: AnyUser, rel_id: int) -> Relationship:
-    rel = visible_relationships(user).filter(pk=rel_id).first()
+def relationship_for_view(user: AnyUser, rel_id: int) -> Relationship:
+    rel = (
+        visible_relationships(user)
+        .select_related("source_member", "source_org", "target_member", "target_org")
+        .filter(pk=rel_id)
+        .first()
+    )
     if rel is None:
         raise not_found("No such relationship")
+    return rel
+
+
+def relationship_for_change(user: AnyUser, rel_id: int) -> Relationship:
+    rel = relationship_for_view(user, rel_id)
     require(can_edit_people(user), "Only staff who manage people may change relationships")
     return rel
+
+
+def affiliation_for_change(user: AnyUser, affiliation_id: int) -> Affiliation:
+    """An affiliation of a member the viewer may see, for staff who edit people."""
+    from convenor.people.models import Affiliation
+
+    aff = (
+        Affiliation.objects.filter(pk=affiliation_id, member__in=visible_members(user).values("pk"))
+        .select_related("member", "organization")
+        .first()
+    )
+    if aff is None:
+        raise not_found("No such affiliation")
+    require(can_edit_people(user), "Only staff who manage people may change affiliations")
+    return aff
+
+
+def merge_suggestion_for_change(user: AnyUser, suggestion_id: int) -> MergeSuggestion:
+    """A merge suggestion, for staff who may merge. Staff pages are not secret, so 403 first."""
+    from convenor.people.models import MergeSuggestion
+
+    require(can_merge(user), "Only admins and community managers may decide merge suggestions")
+    sug = MergeSuggestion.objects.filter(pk=suggestion_id).select_related("member_a", "member_b").first()
+    if sug is None:
+        raise not_found("No such merge suggestion")
+    return sug
+
+
+# --- spaces ---------------------------------------------------------------------------------
+
+
+def visible_spaces(user: AnyUser) -> QuerySet[Space]:
+    """The spaces `user` may read.
+
+    - anyone: public spaces;
+    - anyone logged in: members spaces;
+    - an account space: the current people of its organisation (unless a moderator removed
+      them) and the employees named for it (an active membership); people who leave the
+      organisation lose access at once, because it is computed from current affiliations;
+    - a group space: its invited and active members;
+    - admins and community managers: every space.
+    """
+    from convenor.people.models import Role
+    from convenor.spaces.models import MembershipState, Space, SpaceMembership, Visibility
+
+    if has_role(user, SPACE_ADMINS):
+        return Space.objects.all()
+    cond = Q(visibility=Visibility.PUBLIC)
+    if not is_authenticated(user):
+        return Space.objects.filter(cond)
+    cond |= Q(visibility=Visibility.MEMBERS)
+    me = viewer_member(user)
+    if me is not None:
+        mine = SpaceMembership.objects.filter(member=me)
+        live = mine.filter(state__in=[MembershipState.ACTIVE, MembershipState.INVITED]).values("space")
+        removed = mine.filter(state=MembershipState.REMOVED).values("space")
+        cond |= Q(visibility=Visibility.ACCOUNT, organization__in=_viewer_org_ids(me)) & ~Q(pk__in=removed)
+        if is_staff(user) or me.role == Role.EMPLOYEE:
+            cond |= Q(visibility=Visibility.ACCOUNT, pk__in=live)
+        cond |= Q(visibility=Visibility.GROUP, pk__in=live)
+    return Space.objects.filter(cond)
+
+
+def space_for_view(user: AnyUser, space_id: int) -> Space:
+    space = visible_spaces(user).filter(pk=space_id).first()
+    if space is None:
+        raise not_found("No such space")
+    return space
+
+
+def space_by_slug_for_view(user: AnyUser, slug: str) -> Space:
+    space = visible_spaces(user).filter(slug=slug).first()
+    if space is None:
+        raise not_found("No such space")
+    return space
+
+
+def can_moderate(user: AnyUser, space: Space) -> bool:
+    """Admins, community managers, and the space's own moderators."""
+    from convenor.spaces.models import MembershipState, SpaceMembership, SpaceRole
+
+    if has_role(user, SPACE_ADMINS):
+        return True
+    me = viewer_member(user)
+    return (
+        me is not None
+        and SpaceMembership.objects.filter(
+            space=space, member=me, role=SpaceRole.MODERATOR, state=MembershipState.ACTIVE
+        ).exists()
+    )
+
+
+def can_create_spaces(user: AnyUser) -> bool:
+    return has_role(user, SPACE_ADMINS)
+
+
+def visible_threads(user: AnyUser) -> QuerySet[Thread]:
+    from convenor.spaces.models import Thread
+
+    return Thread.objects.filter(space__in=visible_spaces(user).values("pk"))
+
+
+def thread_for_view(user: AnyUser, thread_id: int) -> Thread:
+    thread = visible_threads(user).select_related("space", "author").filter(pk=thread_id).first()
+    if thread is None:
+        raise not_found("No such thread")
+    return thread
+
+
+def visible_posts(user: AnyUser) -> QuerySet[Post]:
+    from convenor.spaces.models import Post
+
+    return Post.objects.filter(thread__space__in=visible_spaces(user).values("pk"))
+
+
+def post_for_view(user: AnyUser, post_id: int) -> Post:
+    post = visible_posts(user).select_related("thread", "thread__space", "author").filter(pk=post_id).first()
+    if post is None:
+        raise not_found("No such post")
+    return post
+
+
+def post_for_change(user: AnyUser, post_id: int) -> Post:
+    """The author may edit their post; moderators of its space may too."""
+    post = post_for_view(user, post_id)
+    me = viewer_member(user)
+    require(
+        (me is not None and post.author_id == me.pk) or can_moderate(user, post.thread.space),
+        "Only the author or a moderator may edit this post",
+    )
+    return post
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+def _event_organiser_q(me: Member) -> Q:
+    """Events `me` organises: created, hosts, or owns commercially."""
+    from convenor.events.models import EventRole, RoleKind
+
+    hosted = EventRole.objects.filter(member=me, role=RoleKind.HOST).values("event")
+    return Q(created_by=me) | Q(commercial_owner=me) | Q(pk__in=hosted)
+
+
+def visible_events(user: AnyUser) -> QuerySet[Event]:
+    """The events `user` may see.
+
+    An event in a space is seen by whoever reads the space (``visible_spaces``). An event
+    outside any space is seen by its own visibility: public by anyone, members by anyone
+    logged in, account by the organisation's current people and our employees, group by
+    its hosts, speakers and registrants (the hotgroups app will widen this). Hosts,
+    speakers, registrants and the creator always see it. An event held by the charter
+    check is seen only by its organisers (creator, hosts, commercial owner, space
+    moderators) and by admins and community managers.
+    """
+    from convenor.events.models import CheckState, Event, EventRole, Registration, RegistrationState
+    from convenor.people.models import Role
+    from convenor.spaces.models import Visibility
+
+    if has_role(user, EVENT_ADMINS):
+        return Event.objects.all()
+    in_space = Q(space__isnull=False, space__in=visible_spaces(user).values("pk"))
+    own = Q(visibility=Visibility.PUBLIC)
+    me = viewer_member(user) if is_authenticated(user) else None
+    involved = Q(pk__in=[])
+    organiser = Q(pk__in=[])
+    if is_authenticated(user):
+        own |= Q(visibility=Visibility.MEMBERS)
+    if me is not None:
+        own |= Q(visibility=Visibility.ACCOUNT, organization__in=_viewer_org_ids(me))
+        if is_staff(user) or me.role == Role.EMPLOYEE:
+            own |= Q(visibility=Visibility.ACCOUNT)
+        roles = EventRole.objects.filter(member=me).values("event")
+        registered = Registration.objects.filter(member=me).exclude(state=RegistrationState.CANCELLED).values("event")
+        involved = Q(created_by=me) | Q(pk__in=roles) | Q(pk__in=registered)
+        organiser = _event_organiser_q(me) | Q(space__in=_moderated_space_ids(me))
+    readable = in_space | (Q(space__isnull=True) & own) | involved
+    return Event.objects.filter((readable & ~Q(check_state=CheckState.HELD)) | organiser)
+
+
+def _moderated_space_ids(me: Member) -> QuerySet[Space]:
+    from convenor.spaces.models import MembershipState, Space, SpaceRole
+
+    return Space.objects.filter(
+        memberships__member=me,
+        memberships__role=SpaceRole.MODERATOR,
+        memberships__state=MembershipState.ACTIVE,
+    )
+
+
+def event_for_view(user: AnyUser, event_id: int) -> Event:
+    """The event with `event_id` if `user` may see it; otherwise NOT_FOUND."""
+    event = visible_events(user).select_related("space", "organization", "commercial_owner").filter(pk=event_id).first()
+    if event is None:
+        raise not_found("No such event")
+    return event
+
+
+def can_change_event(user: AnyUser, event: Event) -> bool:
+    """Organisers: admins and community managers, the creator, hosts, the commercial owner,
+    and moderators of the event's space."""
+    if has_role(user, EVENT_ADMINS):
+        return True
+    me = viewer_member(user)
+    if me is None or not is_authenticated(user):
+        return False
+    from convenor.events.models import Event
+
+    if Event.objects.filter(_event_organiser_q(me), pk=event.pk).exists():
+        return True
+    return event.space is not None and can_moderate(user, event.space)
+
+
+def event_for_change(user: AnyUser, event_id: int) -> Event:
+    """An event the user may see and organise; 404 if they cannot see it, 403 if they only see it."""
+    event = event_for_view(user, event_id)
+    require(can_change_event(user, event), "Only the event's organisers may change it")
+    return event
+
+
+def can_create_event(user: AnyUser, *, frame: str, space: Space | None = None) -> bool:
+    """Admins and community managers create any event; sales create commercial events;
+    a space's moderators create events in their space."""
+    from convenor.spaces.models import Frame
+
+    if has_role(user, EVENT_ADMINS):
+        return True
+    if frame == Frame.COMMERCIAL and has_role(user, frozenset({StaffRole.SALES})):
+        return True
+    return space is not None and can_moderate(user, space)
+
+
+def can_checkin(user: AnyUser, event: Event) -> bool:
+    """Whoever organises the event checks people in and marks no-shows."""
+    return can_change_event(user, event)
+
+
+def event_audience_includes(member: Member, event: Event) -> bool:
+    """Whether `member` belongs to the event's audience (ignoring the charter hold): the
+    check that hosts, speakers and registrants must pass. Members without an account
+    are judged by the same rules, from their role and current affiliations."""
+    from convenor.people.models import Affiliation, Role
+    from convenor.spaces.models import MembershipState, SpaceMembership, Visibility
+
+    if member.user is not None:
+        if has_role(member.user, EVENT_ADMINS):
+            return True
+        if event.space_id is not None:
+            return visible_spaces(member.user).filter(pk=event.space_id).exists()
+    employee = member.role == Role.EMPLOYEE or (member.user is not None and is_staff(member.user))
+    if event.space is not None:
+        space = event.space
+        live = SpaceMembership.objects.filter(
+            space=space, member=member, state__in=[MembershipState.ACTIVE, MembershipState.INVITED]
+        ).exists()
+        if space.visibility in (Visibility.PUBLIC, Visibility.MEMBERS):
+            return True
+        if space.visibility == Visibility.ACCOUNT:
+            at_org = Affiliation.objects.filter(
+                member=member, organization_id=space.organization_id, ended_on__isnull=True
+            ).exists()
+            return at_org or live
+        return live
+    if event.visibility in (Visibility.PUBLIC, Visibility.MEMBERS):
+        return True
+    if event.visibility == Visibility.ACCOUNT:
+        return employee or Affiliation.objects.filter(
+            member=member, organization_id=event.organization_id, ended_on__isnull=True
+        ).exists()
+    # Group events: the hotgroups app will answer; until then the organisers invite people.
+    return employee
+
+
+def registration_for_view(user: AnyUser, registration_id: int) -> Registration:
+    """A registration its own member, or an organiser of its event, may see; otherwise NOT_FOUND."""
+    from convenor.events.models import Registration
+
+    reg = (
+        Registration.objects.select_related("event", "member", "event__space")
+        .filter(pk=registration_id, event__in=visible_events(user).values("pk"))
+        .first()
+    )
+    me = viewer_member(user)
+    if reg is None or not ((me is not None and reg.member_id == me.pk) or can_change_event(user, reg.event)):
+        raise not_found("No such registration")
+    return reg

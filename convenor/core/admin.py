@@ -16,9 +16,7 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]  # BaseUserAdmin is ge
         ("Permissions", {"fields": ("is_active", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "staff_role")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "staff_role")}),)
     filter_horizontal = ("groups", "user_permissions")
 
 

@@ -87,9 +87,7 @@ class AuditEntry(models.Model):
     """One recorded administrative action, with a dotted action code such as ``convenor.member.merged``."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
-    )
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries")
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=50, blank=True)
@@ -103,3 +101,64 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Notification(models.Model):
+    """Something a person should know: shown in the app, and emailed or put in a digest.
+
+    ``place_kind``/``place_id`` name where it happened (a space, an event) so that the list
+    can hide what the person may no longer see.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500)
+    actor_name = models.CharField(max_length=200, blank=True)
+    place_kind = models.CharField(max_length=32, blank=True)
+    place_id = models.BigIntegerField(null=True, blank=True)
+    # Ties repeated notifications of one event together: one per recipient and key.
+    key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="core_notification_unique_key"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="core_notif_unread_idx"),
+            models.Index(fields=["recipient", "-created_at"], name="core_notif_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"
+
+
+class DigestFrequency(models.TextChoices):
+    NEVER = "never", "Never"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class NotificationPrefs(models.Model):
+    """How a person wants to hear from us: an email for each notification, and a digest."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_prefs")
+    email_each = models.BooleanField(default=True)
+    digest = models.CharField(max_length=16, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "notification preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(digest__in=[c.value for c in DigestFrequency]),
+                name="core_notificationprefs_digest_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: each={self.email_each} digest={self.digest}"

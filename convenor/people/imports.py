@@ -40,6 +40,7 @@ from convenor.people.models import (
 )
 from convenor.people.services import (
     EMAIL_SOURCE,
+    handles_for,
     interests_resolve,
     our_company,
     relationship_create,
@@ -214,17 +215,11 @@ def parse_members(data: bytes, filename: str = "file") -> tuple[list[MemberRow],
             continue
         first_line.setdefault(email, line)
         assert role is not None
-        rows.append(
-            MemberRow(
-                line, email, " ".join(r["name"].split()), role, r["organization"], r["title"], interests
-            )
-        )
+        rows.append(MemberRow(line, email, " ".join(r["name"].split()), role, r["organization"], r["title"], interests))
     return rows, problems, ignored
 
 
-def parse_relationships(
-    data: bytes, filename: str = "file"
-) -> tuple[list[RelationshipRow], list[str], list[str]]:
+def parse_relationships(data: bytes, filename: str = "file") -> tuple[list[RelationshipRow], list[str], list[str]]:
     """Parse a relationships CSV. Returns (rows, problems, ignored columns); pure, writes nothing."""
     raw, ignored = _read_csv(data, RELATIONSHIP_COLUMNS)
     rows: list[RelationshipRow] = []
@@ -259,9 +254,7 @@ def parse_relationships(
 # --- importing ------------------------------------------------------------------------------
 
 
-def _record_run(
-    kind: str, filename: str, actor: User | None, result: ImportResult | None, error: str = ""
-) -> None:
+def _record_run(kind: str, filename: str, actor: User | None, result: ImportResult | None, error: str = "") -> None:
     audit_log(
         actor=actor,
         action=f"convenor.import.{kind}",
@@ -283,9 +276,7 @@ def _run(kind: str, filename: str, actor: User | None, body: Callable[[], Import
     return result
 
 
-def _organizations_by_name(
-    names: set[str], role_of: dict[str, str], result: ImportResult
-) -> dict[str, Organization]:
+def _organizations_by_name(names: set[str], role_of: dict[str, str], result: ImportResult) -> dict[str, Organization]:
     """Organisations by lower-cased name, created when missing (employees' go to our company)."""
     keys = {n.strip().lower(): n.strip() for n in names if n.strip()}
     found = {o.name_key: o for o in Organization.objects.filter(name_key__in=keys)}
@@ -303,9 +294,7 @@ def _organizations_by_name(
     return found
 
 
-def import_members_csv(
-    fh: IO[bytes], *, filename: str = "members.csv", actor: User | None = None
-) -> ImportResult:
+def import_members_csv(fh: IO[bytes], *, filename: str = "members.csv", actor: User | None = None) -> ImportResult:
     """Import members (columns email,name,role,organization,title,interests; interests split by ';').
 
     Members are matched by email (primary or an email identity) and updated; new ones
@@ -321,9 +310,7 @@ def import_members_csv(
         emails = [r.email for r in rows]
         with transaction.atomic():
             existing = {m.email: m for m in Member.objects.filter(email__in=emails)}
-            for ident in Identity.objects.filter(source=EMAIL_SOURCE, external_id__in=emails).select_related(
-                "member"
-            ):
+            for ident in Identity.objects.filter(source=EMAIL_SOURCE, external_id__in=emails).select_related("member"):
                 existing.setdefault(ident.external_id, ident.member)
             role_of = {r.organization.strip().lower(): r.role for r in rows if r.organization.strip()}
             orgs = _organizations_by_name({r.organization for r in rows}, role_of, result)
@@ -334,20 +321,18 @@ def import_members_csv(
             for r in rows:
                 m = existing.get(r.email)
                 if m is None:
-                    m = Member(
-                        name=r.name, email=r.email, role=r.role, title=r.title, listed=r.role == Role.EMPLOYEE
-                    )
+                    m = Member(name=r.name, email=r.email, role=r.role, title=r.title, listed=r.role == Role.EMPLOYEE)
                     to_create.append(m)
                     existing[r.email] = m
                 elif (m.name, m.role, m.title) != (r.name, r.role, r.title or m.title):
                     m.name, m.role, m.title, m.updated_at = r.name, r.role, r.title or m.title, now
                     to_update.append(m)
+            for m, handle in zip(to_create, handles_for([m.name for m in to_create]), strict=True):
+                m.handle = handle
             Member.objects.bulk_create(to_create, batch_size=1000)
             if to_create and to_create[0].pk is None:
                 # Backends that do not return ids from bulk inserts: read them back.
-                ids = dict(
-                    Member.objects.filter(email__in=[m.email for m in to_create]).values_list("email", "pk")
-                )
+                ids = dict(Member.objects.filter(email__in=[m.email for m in to_create]).values_list("email", "pk"))
                 for m in to_create:
                     m.pk = ids[m.email]
             Member.objects.bulk_update(to_update, ["name", "role", "title", "updated_at"], batch_size=1000)
@@ -366,9 +351,7 @@ def import_members_csv(
                 m = existing[r.email]
                 org = orgs.get(r.organization.strip().lower())
                 if org is not None and (m.pk, org.pk) not in current:
-                    new_affs.setdefault(
-                        (m.pk, org.pk), Affiliation(member_id=m.pk, organization=org, title=r.title)
-                    )
+                    new_affs.setdefault((m.pk, org.pk), Affiliation(member_id=m.pk, organization=org, title=r.title))
                 links.extend((m.pk, interests[slugify(i)[:100]].pk) for i in r.interests)
             Affiliation.objects.bulk_create(list(new_affs.values()), batch_size=1000)
             through = Member.interests.through
@@ -386,12 +369,8 @@ def _resolve_ends(rows: list[RelationshipRow]) -> tuple[dict[str, Member | Organ
     """Each row's ends: an email means a member, anything else an organisation's name."""
     emails = {v.strip().lower() for r in rows for v in (r.source, r.target) if "@" in v}
     names = {v.strip().lower() for r in rows for v in (r.source, r.target) if "@" not in v}
-    ends: dict[str, Member | Organization] = {
-        m.email: m for m in Member.objects.filter(email__in=emails) if m.email
-    }
-    for ident in Identity.objects.filter(source=EMAIL_SOURCE, external_id__in=emails).select_related(
-        "member"
-    ):
+    ends: dict[str, Member | Organization] = {m.email: m for m in Member.objects.filter(email__in=emails) if m.email}
+    for ident in Identity.objects.filter(source=EMAIL_SOURCE, external_id__in=emails).select_related("member"):
         ends.setdefault(ident.external_id, ident.member)
     ends.update({o.name_key: o for o in Organization.objects.filter(name_key__in=names)})
     problems: list[str] = []
@@ -417,7 +396,7 @@ def import_relationships_csv(
         rows, problems, ignored = parse_relationships(data, filename)
         ends, unknown = _resolve_ends(rows)
         problems += unknown
-        seen: dict[tuple[str, str, str], int] = {}
+        seen: dict[tuple[str, ...], int] = {}
         for r in rows:
             a, b = r.source.strip().lower(), r.target.strip().lower()
             if a in ends and b in ends and type(ends[a]) is type(ends[b]) and ends[a].pk == ends[b].pk:
@@ -427,9 +406,7 @@ def import_relationships_csv(
                 problems.append(f"line {r.line}: the same relationship as line {seen[key]}")
             seen.setdefault(key, r.line)
         _fail_if(sorted(problems, key=lambda p: int(p.split(":")[0].split()[1])), filename)
-        result = ImportResult(
-            kind="relationships", filename=filename, rows=len(rows), ignored_columns=ignored
-        )
+        result = ImportResult(kind="relationships", filename=filename, rows=len(rows), ignored_columns=ignored)
         with transaction.atomic():
             for r in rows:
                 src, tgt = ends[r.source.strip().lower()], ends[r.target.strip().lower()]

@@ -47,13 +47,26 @@ class FieldErrors:
 
     def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
+        self._duplicates = 0
 
     def add(self, name: str, message: str) -> None:
         self.fields.setdefault(name, []).append(message)
 
+    def add_duplicate(self, name: str, message: str) -> None:
+        """A value that is well formed but already taken (an email, a name)."""
+        self.add(name, message)
+        self._duplicates += 1
+
     def raise_if_any(self, message: str = "Some fields are not valid") -> None:
-        if self.fields:
-            raise ApplicationError(ErrorCode.VALIDATION, message, fields=self.fields)
+        """Raise VALIDATION, or DUPLICATE when every message is about a value already taken
+        (so API clients can tell "fix your input" from "this exists already")."""
+        if not self.fields:
+            return
+        total = sum(len(messages) for messages in self.fields.values())
+        if total == self._duplicates:
+            first = next(iter(self.fields.values()))[0]
+            raise ApplicationError(ErrorCode.DUPLICATE, first, fields=self.fields)
+        raise ApplicationError(ErrorCode.VALIDATION, message, fields=self.fields)
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -107,16 +120,14 @@ def _clean_domains(errors: FieldErrors, domains: list[str], org: Organization | 
             else (Domain.objects.filter(domain=d).select_related("organization").first())
         )
         if owner is not None:
-            errors.add("domains", f"{d} already belongs to {owner.organization}")
+            errors.add_duplicate("domains", f"{d} already belongs to {owner.organization}")
             continue
         if d not in clean:
             clean.append(d)
     return clean
 
 
-def _check_org_fields(
-    errors: FieldErrors, *, name: str, kind: str, website: str, org: Organization | None
-) -> None:
+def _check_org_fields(errors: FieldErrors, *, name: str, kind: str, website: str, org: Organization | None) -> None:
     _check_text(errors, "name", name, required=True, max_length=200)
     _check_choice(errors, "kind", kind, OrgKind)
     if website:
@@ -129,7 +140,7 @@ def _check_org_fields(
     if org is not None:
         clash = clash.exclude(pk=org.pk)
     if key and clash.exists():
-        errors.add("name", f"An organisation called {name.strip()!r} already exists")
+        errors.add_duplicate("name", f"An organisation called {name.strip()!r} already exists")
     if kind == OrgKind.OURS:
         ours = Organization.objects.filter(kind=OrgKind.OURS)
         if org is not None:
@@ -192,9 +203,7 @@ def organization_update(
             Domain.objects.bulk_create(
                 [Domain(organization=organization, domain=d) for d in clean_domains if d not in have]
             )
-        audit_log(
-            actor=actor, action="convenor.organization.updated", obj=organization, summary=organization.name
-        )
+        audit_log(actor=actor, action="convenor.organization.updated", obj=organization, summary=organization.name)
     return organization
 
 
@@ -233,6 +242,35 @@ def interests_resolve(names: list[str]) -> list[Interest]:
 
 # --- members -------------------------------------------------------------------------------
 
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,59}$")
+
+
+def handle_base(name: str) -> str:
+    """``"Carla O'Neil"`` → ``"carla-oneil"``: the stem of a member's @handle."""
+    base = slugify(name.replace("'", ""))[:50].strip("-_.")
+    return base if len(base) >= 2 else f"member{base}"
+
+
+def handles_for(names: list[str]) -> list[str]:
+    """Free, distinct @handles for `names`, in order: each name's stem, or the stem with the
+    lowest free number after it. One query for the stems, one per stem already in use."""
+    bases = [handle_base(n) for n in names]
+    taken = set(Member.objects.filter(handle__in=set(bases)).values_list("handle", flat=True))
+    for base in {b for b in bases if b in taken}:
+        taken.update(h for h in Member.objects.filter(handle__startswith=base).values_list("handle", flat=True) if h)
+    out: list[str] = []
+    for base in bases:
+        handle, n = base, 2
+        while handle in taken:
+            handle, n = f"{base}{n}", n + 1
+        taken.add(handle)
+        out.append(handle)
+    return out
+
+
+def handle_for(name: str) -> str:
+    return handles_for([name])[0]
+
 
 def _check_member_email(errors: FieldErrors, email: str | None, member: Member | None) -> None:
     _check_email(errors, "email", email)
@@ -245,7 +283,7 @@ def _check_member_email(errors: FieldErrors, email: str | None, member: Member |
         ident = ident.exclude(member=member)
     other = taken.first() or (i.member if (i := ident.select_related("member").first()) else None)
     if other is not None:
-        errors.add("email", f"{email} already belongs to {other.name} (member {other.pk})")
+        errors.add_duplicate("email", f"{email} already belongs to {other.name} (member {other.pk})")
 
 
 def member_create(
@@ -275,22 +313,29 @@ def member_create(
     _check_choice(errors, "role", role, Role)
     _check_member_email(errors, email, None)
     errors.raise_if_any()
-    with transaction.atomic():
-        member = Member.objects.create(
-            name=name.strip(),
-            email=email,
-            role=role,
-            title=title.strip(),
-            bio=bio,
-            location=location.strip(),
-            consent_to_contact=consent_to_contact,
-            listed=(role == Role.EMPLOYEE) if listed is None else listed,
-        )
-        if interests:
-            member.interests.set(interests_resolve(interests))
-        if organization is not None:
-            Affiliation.objects.create(member=member, organization=organization, title=title.strip())
-        audit_log(actor=actor, action="convenor.member.created", obj=member, summary=member.name)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                name=name.strip(),
+                handle=handle_for(name),
+                email=email,
+                role=role,
+                title=title.strip(),
+                bio=bio,
+                location=location.strip(),
+                consent_to_contact=consent_to_contact,
+                listed=(role == Role.EMPLOYEE) if listed is None else listed,
+            )
+            if interests:
+                member.interests.set(interests_resolve(interests))
+            if organization is not None:
+                Affiliation.objects.create(member=member, organization=organization, title=title.strip())
+            audit_log(actor=actor, action="convenor.member.created", obj=member, summary=member.name)
+    except IntegrityError:
+        # Two requests created the same email (or handle) at the same moment.
+        raise ApplicationError(
+            ErrorCode.DUPLICATE, f"{email} was just added by someone else", fields={"email": ["already exists"]}
+        ) from None
     return member
 
 
@@ -300,6 +345,7 @@ def member_update(
     actor: User | None = None,
     name: str | None = None,
     email: str | None = None,
+    handle: str | None = None,
     role: str | None = None,
     title: str | None = None,
     bio: str | None = None,
@@ -322,11 +368,18 @@ def member_update(
     new_email = member.email if email is None else normalize_email(email)
     if email is not None:
         _check_member_email(errors, new_email, member)
+    if handle is not None:
+        handle = handle.strip().lower().lstrip("@")
+        if not HANDLE_RE.match(handle):
+            errors.add("handle", "2 to 60 lower-case letters, digits, dots, dashes or underscores")
+        elif Member.objects.filter(handle=handle).exclude(pk=member.pk).exists():
+            errors.add("handle", f"@{handle} is taken")
     errors.raise_if_any()
     with transaction.atomic():
         changed: list[str] = []
         for field, value in (
             ("name", name.strip() if name is not None else None),
+            ("handle", handle),
             ("role", role),
             ("title", title.strip() if title is not None else None),
             ("bio", bio),
@@ -374,9 +427,7 @@ def affiliation_add(
         errors.add("ended_on", "The end date is before the start date")
     if (
         ended_on is None
-        and Affiliation.objects.filter(
-            member=member, organization=organization, ended_on__isnull=True
-        ).exists()
+        and Affiliation.objects.filter(member=member, organization=organization, ended_on__isnull=True).exists()
     ):
         errors.add("organization", f"{member.name} already has a current place at {organization.name}")
     errors.raise_if_any()
@@ -406,9 +457,7 @@ def affiliation_end(
         raise invalid("The end date is before the start date", ended_on="before the start date")
     affiliation.ended_on = end
     affiliation.save(update_fields=["ended_on"])
-    audit_log(
-        actor=actor, action="convenor.affiliation.ended", obj=affiliation.member, summary=str(affiliation)
-    )
+    audit_log(actor=actor, action="convenor.affiliation.ended", obj=affiliation.member, summary=str(affiliation))
     return affiliation
 
 
@@ -438,9 +487,7 @@ def identity_add(
     if source == EMAIL_SOURCE:
         _check_email(errors, "external_id", external_id or None)
     errors.raise_if_any()
-    existing = (
-        Identity.objects.filter(source=source, external_id=external_id).select_related("member").first()
-    )
+    existing = Identity.objects.filter(source=source, external_id=external_id).select_related("member").first()
     if existing is not None:
         if existing.member_id == member.pk:
             return existing
@@ -466,9 +513,7 @@ def identity_add(
                 display_name=display_name.strip(),
             )
     except IntegrityError:
-        raise ApplicationError(
-            ErrorCode.DUPLICATE, f"{source}:{external_id} was just added by someone else"
-        ) from None
+        raise ApplicationError(ErrorCode.DUPLICATE, f"{source}:{external_id} was just added by someone else") from None
     audit_log(actor=actor, action="convenor.identity.added", obj=member, summary=str(ident))
     return ident
 
@@ -496,9 +541,7 @@ def _end_filter(prefix: str, end: End) -> Q:
 
 def relationship_find(*, kind: str, source: End, target: End) -> Relationship | None:
     source, target = _ends(kind, source, target)
-    return Relationship.objects.filter(
-        _end_filter("source", source), _end_filter("target", target), kind=kind
-    ).first()
+    return Relationship.objects.filter(_end_filter("source", source), _end_filter("target", target), kind=kind).first()
 
 
 def _check_relationship(
@@ -566,9 +609,7 @@ def relationship_create(
             )
             audit_log(actor=actor, action="convenor.relationship.created", obj=rel, summary=str(rel))
     except IntegrityError:
-        raise ApplicationError(
-            ErrorCode.DUPLICATE, "This relationship was just added by someone else"
-        ) from None
+        raise ApplicationError(ErrorCode.DUPLICATE, "This relationship was just added by someone else") from None
     return rel
 
 
@@ -601,16 +642,12 @@ def relationship_update(
     if ended_on is not None:
         relationship.ended_on = ended_on
     relationship.save()
-    audit_log(
-        actor=actor, action="convenor.relationship.updated", obj=relationship, summary=str(relationship)
-    )
+    audit_log(actor=actor, action="convenor.relationship.updated", obj=relationship, summary=str(relationship))
     return relationship
 
 
 def relationship_delete(*, relationship: Relationship, actor: User | None = None) -> None:
-    audit_log(
-        actor=actor, action="convenor.relationship.deleted", obj=relationship, summary=str(relationship)
-    )
+    audit_log(actor=actor, action="convenor.relationship.deleted", obj=relationship, summary=str(relationship))
     relationship.delete()
 
 
@@ -631,7 +668,7 @@ def account_create(
     if len(password) < 8:
         errors.add("password", "Use at least 8 characters")
     if clean and User.objects.filter(email=clean).exists():
-        errors.add("email", f"There is already an account for {clean}")
+        errors.add_duplicate("email", f"There is already an account for {clean}")
     errors.raise_if_any()
     assert clean is not None
     with transaction.atomic():
@@ -719,13 +756,10 @@ def member_merge(*, survivor: Member, merged: Member, actor: User | None = None)
     with transaction.atomic():
         # Lock both rows in id order so two merges of the same pair cannot interleave.
         locked = {
-            m.pk: m
-            for m in Member.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk]).order_by("pk")
+            m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk]).order_by("pk")
         }
         if len(locked) != 2:
-            raise ApplicationError(
-                ErrorCode.NOT_FOUND, "One of the two members no longer exists (merged already?)"
-            )
+            raise ApplicationError(ErrorCode.NOT_FOUND, "One of the two members no longer exists (merged already?)")
         survivor, merged = locked[survivor.pk], locked[merged.pk]
         merged_email = merged.email or ""
         moved: dict[str, int] = {}
@@ -740,13 +774,12 @@ def member_merge(*, survivor: Member, merged: Member, actor: User | None = None)
                     external_id=merged.email,
                     defaults={"member": survivor, "email": merged.email},
                 )
+        if not survivor.handle and merged.handle:
+            survivor.handle, merged.handle = merged.handle, None
+            merged.save(update_fields=["handle"])
         # A second *current* place at the same organisation would break the one-current rule.
-        current_orgs = Affiliation.objects.filter(member=survivor, ended_on__isnull=True).values(
-            "organization"
-        )
-        Affiliation.objects.filter(
-            member=merged, ended_on__isnull=True, organization__in=current_orgs
-        ).delete()
+        current_orgs = Affiliation.objects.filter(member=survivor, ended_on__isnull=True).values("organization")
+        Affiliation.objects.filter(member=merged, ended_on__isnull=True, organization__in=current_orgs).delete()
         moved["affiliations"] = Affiliation.objects.filter(member=merged).update(member=survivor)
         survivor.interests.add(*merged.interests.all())
         moved["activities"] = Activity.objects.filter(actor=merged).update(actor=survivor)
@@ -796,9 +829,7 @@ def merge_suggestion_decide(
         suggestion.decided_at = timezone.now()
         suggestion.decided_by = actor
         suggestion.save()
-        audit_log(
-            actor=actor, action="convenor.merge_suggestion.dismissed", obj=suggestion, summary=str(suggestion)
-        )
+        audit_log(actor=actor, action="convenor.merge_suggestion.dismissed", obj=suggestion, summary=str(suggestion))
         return suggestion
     keep = survivor or suggestion.member_a
     if keep.pk not in (suggestion.member_a_id, suggestion.member_b_id):
@@ -843,9 +874,7 @@ def merge_suggestions_refresh() -> int:
         .filter(n__gt=1)
         .values("email")
     )
-    for ident_member, ident_email in Identity.objects.filter(email__in=shared).values_list(
-        "member_id", "email"
-    ):
+    for ident_member, ident_email in Identity.objects.filter(email__in=shared).values_list("member_id", "email"):
         by_email.setdefault(ident_email, set()).add(ident_member)
     matches = list(
         Identity.objects.exclude(email="")

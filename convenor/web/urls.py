@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from convenor.web import views
+from convenor.web import views, views_inbox, views_spaces
 
 app_name = "web"
 
@@ -53,4 +53,34 @@ urlpatterns = [
         views.org_relationship_add,
         name="org_relationship_add",
     ),
+    path("organizations/<int:org_id>/space/", views_spaces.org_space_create, name="org_space_create"),
+    # spaces and conversations
+    path("spaces/", views_spaces.space_list, name="space_list"),
+    path("spaces/<slug:slug>/", views_spaces.space_detail, name="space_detail"),
+    path("spaces/<slug:slug>/new/", views_spaces.thread_create, name="thread_create"),
+    path("spaces/<slug:slug>/join/", views_spaces.space_join, name="space_join"),
+    path("spaces/<slug:slug>/leave/", views_spaces.space_leave, name="space_leave"),
+    path("spaces/<slug:slug>/follow/", views_spaces.space_follow, name="space_follow"),
+    path("spaces/<slug:slug>/invite/", views_spaces.space_invite, name="space_invite"),
+    path("spaces/<slug:slug>/members/<int:member_id>/role/", views_spaces.space_member_role, name="space_member_role"),
+    path(
+        "spaces/<slug:slug>/members/<int:member_id>/remove/",
+        views_spaces.space_member_remove,
+        name="space_member_remove",
+    ),
+    path("threads/<int:thread_id>/", views_spaces.thread_detail, name="thread_detail"),
+    path("threads/<int:thread_id>/moderate/", views_spaces.thread_moderate, name="thread_moderate"),
+    path("threads/<int:thread_id>/follow/", views_spaces.thread_follow, name="thread_follow"),
+    path("posts/<int:post_id>/", views_spaces.post_link, name="post_link"),
+    path("posts/<int:post_id>/edit/", views_spaces.post_edit, name="post_edit"),
+    path("posts/<int:post_id>/history/", views_spaces.post_history, name="post_history"),
+    path("posts/<int:post_id>/react/", views_spaces.post_react, name="post_react"),
+    path("posts/<int:post_id>/accept/", views_spaces.post_accept, name="post_accept"),
+    path("search/", views_inbox.search, name="search"),
+    path("notifications/", views_inbox.notifications, name="notifications"),
+    path("notifications/read-all/", views_inbox.notifications_read_all, name="notifications_read_all"),
+    path("notifications/settings/", views_inbox.notification_settings, name="notification_settings"),
+    path("notifications/<int:note_id>/", views_inbox.notification_open, name="notification_open"),
+    path("unsubscribe/<str:token>/", views_inbox.unsubscribe, name="unsubscribe"),
+    path("queues/", views_inbox.queues, name="queues"),
 ]

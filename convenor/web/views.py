@@ -25,6 +25,7 @@ from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.models import User
 from convenor.people import selectors, services
 from convenor.people.models import Member, Organization, OrgKind, Relationship, Role
+from convenor.spaces import selectors as space_selectors
 from convenor.web import forms
 
 M = TypeVar("M", bound=Model)
@@ -178,6 +179,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         "merges": list(selectors.member_merges(member=member)),
         "timeline": _page(request, timeline, TIMELINE_PER_PAGE),
         "end_form": forms.AffiliationEndForm(),
+        "recent_posts": space_selectors.member_recent_posts(viewer=me, member=member, limit=10),
     }
     return render(request, "web/member_detail.html", context)
 
@@ -533,8 +535,22 @@ def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
         "rel_page": rel_page,
         "relationships": _rel_rows(rel_page.object_list),
         "can_edit_people": access.can_edit_people(me),
+        **_org_space(me, org),
     }
     return render(request, "web/org_detail.html", context)
+
+
+def _org_space(me: User, org: Organization) -> dict[str, object]:
+    """What the organisation page shows about the organisation's private space."""
+    space = space_selectors.account_space_of(organization_id=org.pk)
+    if space is not None and not access.visible_spaces(me).filter(pk=space.pk).exists():
+        space = None
+    can_create = access.can_create_spaces(me)
+    return {
+        "account_space": space,
+        "can_create_account_space": can_create and space is None and org.kind != OrgKind.OURS,
+        "account_space_people": list(space_selectors.space_members(space=space)) if space and can_create else [],
+    }
 
 
 def _org_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -88,9 +88,7 @@ def test_one_bad_row_writes_nothing_and_names_every_line(world: World) -> None:
     assert "line 7: email: dora@initech.example is also on line 2" in msg
     assert (Member.objects.count(), Organization.objects.count()) == before
     # the failed run is recorded too
-    assert AuditEntry.objects.filter(
-        action="convenor.import.members", data__error__icontains="line 5"
-    ).exists()
+    assert AuditEntry.objects.filter(action="convenor.import.members", data__error__icontains="line 5").exists()
 
 
 def test_parse_members_is_pure_and_accepts_role_labels() -> None:

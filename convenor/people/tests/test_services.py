@@ -77,9 +77,7 @@ def test_merge_into_itself_is_refused(world: World) -> None:
 
 
 def test_merge_moves_identities_affiliations_activities_and_relationships(world: World) -> None:
-    dup = member_create(
-        name="Carla A.", email="carla.a@gmail.example", role=Role.CUSTOMER, organization=world.acme
-    )
+    dup = member_create(name="Carla A.", email="carla.a@gmail.example", role=Role.CUSTOMER, organization=world.acme)
     identity_add(member=dup, source="slack", external_id="U9", handle="carla")
     relationship_create(kind=RelationshipKind.KNOWS, source=dup, target=world.globex_member)
     # a line between the two halves of one person disappears rather than loop
@@ -92,9 +90,7 @@ def test_merge_moves_identities_affiliations_activities_and_relationships(world:
     assert not Member.objects.filter(pk=dup.pk).exists()
     assert Identity.objects.get(source="slack", external_id="U9").member == world.acme_member
     # the merged member's primary email becomes an extra email identity
-    assert (
-        Identity.objects.get(source="email", external_id="carla.a@gmail.example").member == world.acme_member
-    )
+    assert Identity.objects.get(source="email", external_id="carla.a@gmail.example").member == world.acme_member
     # both had a current place at Acme: one remains
     assert Affiliation.objects.filter(member=world.acme_member, organization=world.acme).count() == 1
     assert Activity.objects.filter(actor=world.acme_member).count() == 1

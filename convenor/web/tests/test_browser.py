@@ -42,7 +42,7 @@ def test_admin_browses_members_and_organisations(browser: Any, live_server: Any,
 
         page.click("nav.mainnav >> text=Members")
         _shot(page, "member_directory")
-        page.fill("input[name=q]", "carla")
+        page.fill("form.filters input[name=q]", "carla")
         page.click("form.filters button[type=submit]")
         rows = page.locator("table.table tbody tr")
         assert rows.count() == 1

@@ -1,0 +1,1 @@
+"""The community charter: promotional-content detection (see docs/charter.md)."""

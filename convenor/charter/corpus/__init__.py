@@ -1,0 +1,1 @@
+"""The labelled corpus the detector is trained on; `build.py` regenerates it."""

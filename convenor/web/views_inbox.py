@@ -1,0 +1,166 @@
+"""Pages that gather across spaces: search, notifications and their settings, one-click
+unsubscribe, and the staff queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Page
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from convenor.core import access, notify
+from convenor.core.errors import ApplicationError, not_found
+from convenor.spaces import selectors
+from convenor.spaces.search import search_posts
+from convenor.web import forms, forms_spaces
+from convenor.web.views import _page, _viewer
+
+RESULTS_PER_PAGE = 20
+NOTIFICATIONS_PER_PAGE = 30
+QUEUE_PER_PAGE = 30
+QUEUES = [
+    ("unanswered", "Unanswered", "Threads nobody has replied to yet, oldest first."),
+    (
+        "needs_staff",
+        "Needs staff",
+        "Flagged for staff, or questions without an answer, that no employee has replied to.",
+    ),
+    ("customer_answers", "Customers answering customers", "The community helping itself: newest first."),
+]
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    me = _viewer(request)
+    spaces = list(access.visible_spaces(me).order_by("name").values_list("pk", "name"))
+    form = forms_spaces.SearchForm(request.GET or None, spaces=spaces)
+    q, space_id, author_id, page = "", None, None, 1
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        q, space_id, author_id, page = data["q"].strip(), data["space"], data["author"], data["page"] or 1
+    result = search_posts(viewer=me, q=q, space_id=space_id, author_id=author_id, page=page, page_size=RESULTS_PER_PAGE)
+    author_name = ""
+    if author_id is not None:
+        # The name comes from a hit when there is one: the author of a post the viewer may
+        # read is no secret, even when their profile is not listed.
+        author_name = next((h.author_name for h in result.hits), "")
+        if not author_name:
+            member = access.visible_members(me).filter(pk=author_id).first()
+            author_name = member.name if member is not None else "this person"
+    return render(
+        request,
+        "web/spaces/search.html",
+        {
+            "form": form,
+            "q": q,
+            "result": result,
+            "author_id": author_id,
+            "author_name": author_name,
+            "space_id": space_id,
+            "invalid": form.is_bound and not form.is_valid(),
+        },
+    )
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    me = _viewer(request)
+    page = _page(request, selectors.notifications_visible(user=me), NOTIFICATIONS_PER_PAGE)
+    unread = sum(1 for n in page.object_list if n.read_at is None)
+    return render(request, "web/spaces/notifications.html", {"page_obj": page, "unread_on_page": unread})
+
+
+def notification_open(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Mark one notification read and go where it points (only ever within this site)."""
+    me = _viewer(request)
+    note = selectors.notifications_visible(user=me).filter(pk=note_id).first()
+    if note is None:
+        raise not_found("No such notification")
+    notify.mark_read(me, [note.pk])
+    url = note.url
+    if not (url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=set())):
+        url = reverse("web:notifications")
+    return HttpResponseRedirect(url)
+
+
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    me = _viewer(request)
+    n = notify.mark_read(me)
+    messages.success(request, f"Marked {n} notification{'s' if n != 1 else ''} as read.")
+    return redirect("web:notifications")
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    me = _viewer(request)
+    prefs = notify.prefs_for(me)
+    form = forms_spaces.NotificationPrefsForm(
+        request.POST or None, initial={"email_each": prefs.email_each, "digest": prefs.digest}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            notify.prefs_set(me, email_each=form.cleaned_data["email_each"], digest=form.cleaned_data["digest"])
+        except ApplicationError as err:
+            forms.add_service_errors(form, err)
+        else:
+            messages.success(request, "Your notification settings were saved.")
+            return redirect("web:notification_settings")
+    return render(request, "web/spaces/notification_settings.html", {"form": form})
+
+
+# Mail providers send the RFC 8058 one-click POST ("List-Unsubscribe=One-Click") without a
+# CSRF token or a session. The signed token is the authority, and the only thing a forged
+# request could do is stop emails to the token's owner, so CSRF protection is waived here.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for a click (link scanners must not unsubscribe anyone); POST unsubscribes."""
+    if request.method == "GET":
+        return render(request, "web/spaces/unsubscribe.html", {"token": token, "done": False})
+    user = notify.unsubscribe(token)
+    if user is None:
+        return render(
+            request,
+            "web/error.html",
+            {"status": 400, "message": "This unsubscribe link is not valid. Log in to change your email settings."},
+            status=400,
+        )
+    return render(request, "web/spaces/unsubscribe.html", {"done": True})
+
+
+# --- staff queues --------------------------------------------------------------------------
+
+
+def queues(request: HttpRequest) -> HttpResponse:
+    me = _viewer(request)
+    access.require(access.is_staff(me), "Only staff see the queues")
+    tab = request.GET.get("tab", "unanswered")
+    if tab not in {key for key, _, _ in QUEUES}:
+        tab = "unanswered"
+    unanswered = selectors.queue_unanswered(viewer=me)
+    needs_staff = selectors.queue_needs_staff(viewer=me)
+    customer_answers = selectors.queue_customer_answers(viewer=me)
+    counts = {
+        "unanswered": unanswered.count(),
+        "needs_staff": needs_staff.count(),
+        "customer_answers": customer_answers.count(),
+    }
+    page: Page[Any] = (
+        _page(request, customer_answers, QUEUE_PER_PAGE)
+        if tab == "customer_answers"
+        else _page(request, unanswered if tab == "unanswered" else needs_staff, QUEUE_PER_PAGE)
+    )
+    tabs = [(key, label, counts[key]) for key, label, _ in QUEUES]
+    about = next(text for key, _, text in QUEUES if key == tab)
+    return render(request, "web/spaces/queues.html", {"tab": tab, "tabs": tabs, "about": about, "page_obj": page})

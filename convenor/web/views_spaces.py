@@ -1,0 +1,512 @@
+"""Pages for spaces, threads and posts.
+
+Thin like the rest of the web app: every id or slug from the URL or a form goes through the
+permission gate (core/access.py), reads go through convenor.spaces.selectors and writes
+through convenor.spaces.services. Public spaces and their threads can be read without
+logging in; anything else answers 404 to a logged-in person who may not see it, and sends
+an anonymous visitor to the login page (whether or not it exists, so nothing leaks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from convenor.core import access
+from convenor.core.errors import ApplicationError, ErrorCode, not_found
+from convenor.core.models import User
+from convenor.people import selectors as people_selectors
+from convenor.people.models import Member
+from convenor.spaces import markdown, selectors, services
+from convenor.spaces.models import Frame, MembershipState, Post, ReactionKind, Space, SpaceRole, Thread, ThreadKind
+from convenor.web import forms, forms_spaces
+from convenor.web.views import _page, _safe_next, _viewer
+
+T = TypeVar("T")
+
+SPACES_PER_PAGE = 50
+THREADS_PER_PAGE = 30
+POSTS_PER_PAGE = 100
+# What each reaction says, beside its emoji (and for screen readers).
+REACTION_NAMES = {"like": "Like", "thanks": "Thanks", "insightful": "Insightful", "celebrate": "Celebrate"}
+TABS = [("latest", "Latest"), ("top", "Top"), ("unanswered", "Unanswered")]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _readable(request: HttpRequest, fetch: Callable[[], T]) -> T:
+    """Fetch through the gate; an anonymous visitor who finds nothing is asked to log in."""
+    try:
+        return fetch()
+    except ApplicationError as err:
+        if err.code == ErrorCode.NOT_FOUND and not access.is_authenticated(request.user):
+            raise ApplicationError(ErrorCode.NOT_AUTHENTICATED, "Log in to see this") from None
+        raise
+
+
+def _say(err: ApplicationError) -> str:
+    """An error as one sentence for a message at the top of the page, field details included."""
+    details = [m for messages_ in err.fields.values() for m in messages_]
+    return f"{err.message}: {'; '.join(details)}." if details else err.message
+
+
+def _member(user: User) -> Member:
+    me = access.viewer_member(user)
+    if me is None:
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Your account has no member profile, so it cannot post")
+    return me
+
+
+def _viewer_member(request: HttpRequest) -> Member | None:
+    return access.viewer_member(request.user) if access.is_authenticated(request.user) else None
+
+
+def post_url(post: Post) -> str:
+    """The thread page that shows `post`, at its anchor."""
+    page = selectors.post_position(post=post) // POSTS_PER_PAGE + 1
+    url = reverse("web:thread_detail", args=[post.thread_id])
+    return f"{url}?page={page}#post-{post.pk}" if page > 1 else f"{url}#post-{post.pk}"
+
+
+def _back_to_space(space: Space) -> HttpResponse:
+    return redirect("web:space_detail", slug=space.slug)
+
+
+# --- spaces --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def space_list(request: HttpRequest) -> HttpResponse:
+    """Spaces the viewer may read (public ones for anonymous visitors); staff create spaces here."""
+    user = request.user
+    frame = request.GET.get("frame", "")
+    frame = frame if frame in Frame.values else ""
+    can_create = access.can_create_spaces(user)
+    form = forms_spaces.SpaceForm(request.POST or None) if can_create else None
+    if request.method == "POST":
+        me = _viewer(request)
+        access.require(can_create, "Only admins and community managers may create spaces")
+        assert form is not None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                space = services.space_create(
+                    name=data["name"],
+                    frame=data["frame"],
+                    visibility=data["visibility"],
+                    description=data["description"],
+                    creator=access.viewer_member(me),
+                    actor=me,
+                )
+            except ApplicationError as err:
+                forms.add_service_errors(form, err)
+            else:
+                messages.success(request, f"The space {space.name} was created.")
+                return _back_to_space(space)
+    me_member = _viewer_member(request)
+    page = _page(request, selectors.space_list(viewer=user, frame=frame), SPACES_PER_PAGE)
+    memberships = selectors.memberships_by_space(member=me_member)
+    rows = [(s, memberships.get(s.pk)) for s in page.object_list]
+    return render(
+        request,
+        "web/spaces/space_list.html",
+        {"page_obj": page, "rows": rows, "frame": frame, "frames": Frame.choices, "form": form},
+    )
+
+
+def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    space = _readable(request, lambda: access.space_by_slug_for_view(request.user, slug))
+    tab = request.GET.get("tab", "latest")
+    tab = tab if tab in dict(TABS) else "latest"
+    page = _page(request, selectors.space_threads(space=space, order=tab), THREADS_PER_PAGE)
+    me_member = _viewer_member(request)
+    moderator = me_member is not None and access.can_moderate(request.user, space)
+    return render(
+        request,
+        "web/spaces/space_detail.html",
+        {
+            "space": space,
+            "tab": tab,
+            "tabs": TABS,
+            "page_obj": page,
+            "membership": selectors.membership_of(space=space, member=me_member),
+            "following": selectors.is_following(member=me_member, space=space),
+            "can_moderate": moderator,
+            "members": list(selectors.space_members(space=space)) if moderator else [],
+            "invite_form": forms_spaces.InviteForm() if moderator else None,
+        },
+    )
+
+
+@require_POST
+def space_join(request: HttpRequest, slug: str) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    try:
+        services.space_join(space=space, member=_member(me))
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    else:
+        messages.success(request, f"You joined {space.name}; you will hear about new threads in it.")
+    return _back_to_space(space)
+
+
+@require_POST
+def space_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    try:
+        services.space_leave(space=space, member=_member(me))
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    else:
+        messages.success(request, f"You left {space.name}.")
+    return _back_to_space(space)
+
+
+@require_POST
+def space_follow(request: HttpRequest, slug: str) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    on = services.follow_set(member=_member(me), on=request.POST.get("on") == "1", space=space)
+    messages.success(request, f"You follow {space.name}." if on else f"You no longer follow {space.name}.")
+    return _back_to_space(space)
+
+
+def _find_member(me: User, raw: str) -> Member | None:
+    """A member the viewer may see, by email or @handle."""
+    raw = raw.strip()
+    if "@" in raw.lstrip("@"):
+        return people_selectors.member_find(viewer=me, email=raw)
+    return access.visible_members(me).filter(handle=raw.lstrip("@").lower()).first()
+
+
+@require_POST
+def space_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    access.require(access.can_moderate(me, space), "Only moderators may invite people")
+    form = forms_spaces.InviteForm(request.POST)
+    invitee = _find_member(me, form.cleaned_data["who"]) if form.is_valid() else None
+    if invitee is None:
+        messages.error(request, "Nobody you can see has this email address or @handle.")
+        return _back_to_space(space)
+    try:
+        services.space_invite(space=space, member=invitee, by=_member(me))
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    else:
+        messages.success(request, f"{invitee.name} was invited.")
+    return _back_to_space(space)
+
+
+def _space_member(space: Space, member_id: int) -> Member:
+    """A person in `space`'s member list (the moderator's page lists exactly these)."""
+    membership = selectors.space_members(space=space).filter(member_id=member_id).first()
+    if membership is None:
+        raise not_found("No such member in this space")
+    return membership.member
+
+
+@require_POST
+def space_member_role(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    access.require(access.can_moderate(me, space), "Only moderators may change roles")
+    member = _space_member(space, member_id)
+    role = request.POST.get("role", "")
+    try:
+        services.space_set_role(space=space, member=member, role=role, actor=me)
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    else:
+        messages.success(request, f"{member.name} is now a {SpaceRole(role).label.lower()} of {space.name}.")
+    return _back_to_space(space)
+
+
+@require_POST
+def space_member_remove(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    access.require(access.can_moderate(me, space), "Only moderators may remove people")
+    member = _space_member(space, member_id)
+    services.space_remove_member(space=space, member=member, actor=me)
+    messages.success(request, f"{member.name} was removed from {space.name}.")
+    return _back_to_space(space)
+
+
+@require_POST
+def org_space_create(request: HttpRequest, org_id: int) -> HttpResponse:
+    """One click on an organisation's page: its private space, with its people invited."""
+    me = _viewer(request)
+    org = access.organization_for_view(me, org_id)
+    access.require(access.can_create_spaces(me), "Only admins and community managers may create spaces")
+    try:
+        space = services.account_space_create(organization=org, creator=_member(me), actor=me)
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+        return redirect("web:org_detail", org_id=org.pk)
+    messages.success(request, f"{space.name} was created and {org.name}'s people were invited.")
+    return _back_to_space(space)
+
+
+# --- composing -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
+    me = _viewer(request)
+    space = access.space_by_slug_for_view(me, slug)
+    form = forms_spaces.ThreadForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "preview" in request.POST:
+            # Rendered and sanitised exactly as a post would be, and nothing is written.
+            preview = markdown.render(data["body"])
+        else:
+            try:
+                thread = services.thread_create(
+                    space=space,
+                    author=_member(me),
+                    title=data["title"],
+                    body=data["body"],
+                    kind=data["kind"],
+                    needs_staff=data["needs_staff"],
+                )
+            except ApplicationError as err:
+                forms.add_service_errors(form, err)
+            else:
+                return redirect("web:thread_detail", thread_id=thread.pk)
+    membership = selectors.membership_of(space=space, member=access.viewer_member(me))
+    return render(
+        request,
+        "web/spaces/compose.html",
+        {"space": space, "form": form, "preview": preview, "membership": membership},
+    )
+
+
+# --- threads -------------------------------------------------------------------------------
+
+
+@dataclass
+class Chip:
+    kind: str
+    emoji: str
+    name: str
+    count: int
+    mine: bool
+
+
+@dataclass
+class PostRow:
+    post: Post
+    chips: list[Chip]
+    is_opening: bool
+    can_edit: bool
+    can_accept: bool
+
+
+def _post_rows(
+    posts: list[Post], *, thread: Thread, me: Member | None, moderator: bool, first_page: bool
+) -> list[PostRow]:
+    rows = []
+    may_accept = thread.kind == ThreadKind.QUESTION and me is not None and (moderator or thread.author_id == me.pk)
+    for i, post in enumerate(posts):
+        reactions = list(post.reactions.all())  # prefetched by the selector
+        chips = [
+            Chip(
+                kind=k.value,
+                emoji=k.label,
+                name=REACTION_NAMES[k.value],
+                count=sum(1 for r in reactions if r.kind == k.value),
+                mine=me is not None and any(r.kind == k.value and r.member_id == me.pk for r in reactions),
+            )
+            for k in ReactionKind
+        ]
+        opening = first_page and i == 0
+        mine = me is not None and post.author_id == me.pk
+        rows.append(
+            PostRow(
+                post=post,
+                chips=chips,
+                is_opening=opening,
+                can_edit=moderator or (mine and not thread.locked),
+                can_accept=may_accept and not opening and thread.accepted_post_id != post.pk,
+            )
+        )
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """The conversation, and the reply form at the bottom (POST here to reply or preview)."""
+    user = request.user
+    thread = _readable(request, lambda: access.thread_for_view(user, thread_id))
+    form = forms_spaces.ReplyForm(request.POST or None)
+    preview = None
+    parent: Post | None = None
+    if request.method == "POST":
+        me = _viewer(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["parent"]:
+                parent = access.post_for_view(me, data["parent"])
+            if "preview" in request.POST:
+                preview = markdown.render(data["body"])
+            else:
+                try:
+                    post = services.post_reply(thread=thread, author=_member(me), body=data["body"], parent=parent)
+                except ApplicationError as err:
+                    forms.add_service_errors(form, err)
+                else:
+                    return HttpResponseRedirect(post_url(post))
+    elif request.GET.get("reply_to", "").isdigit() and access.is_authenticated(user):
+        # A stale or foreign reply_to only means "reply to the thread": the page still shows.
+        candidate = access.visible_posts(user).filter(pk=int(request.GET["reply_to"]), thread=thread).first()
+        if candidate is not None:
+            parent = candidate
+            form = forms_spaces.ReplyForm(initial={"parent": parent.pk})
+
+    me_member = _viewer_member(request)
+    moderator = me_member is not None and access.can_moderate(user, thread.space)
+    page = Paginator(selectors.thread_posts(thread=thread), POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = _post_rows(
+        list(page.object_list), thread=thread, me=me_member, moderator=moderator, first_page=page.number == 1
+    )
+    accepted = access.post_for_view(user, thread.accepted_post_id) if thread.accepted_post_id else None
+    return render(
+        request,
+        "web/spaces/thread_detail.html",
+        {
+            "thread": thread,
+            "space": thread.space,
+            "page_obj": page,
+            "rows": rows,
+            "accepted": accepted,
+            "form": form,
+            "preview": preview,
+            "parent": parent,
+            "can_moderate": moderator,
+            "can_flag": moderator or (me_member is not None and me_member.pk == thread.author_id),
+            "following": selectors.is_following(member=me_member, thread=thread),
+            "membership": selectors.membership_of(space=thread.space, member=me_member),
+            "left": MembershipState.LEFT,
+        },
+    )
+
+
+@require_POST
+def thread_moderate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """Pin, lock, or flag as needing staff. The author may flag their own thread."""
+    me = _viewer(request)
+    thread = access.thread_for_view(me, thread_id)
+    field = request.POST.get("field", "")
+    if field not in {"pinned", "locked", "needs_staff"}:
+        raise ApplicationError(ErrorCode.BAD_REQUEST, "Choose pin, lock or needs staff")
+    moderator = access.can_moderate(me, thread.space)
+    me_member = access.viewer_member(me)
+    is_author = me_member is not None and me_member.pk == thread.author_id
+    access.require(moderator or (field == "needs_staff" and is_author), "Only moderators may do this")
+    value = request.POST.get("value") == "1"
+    services.thread_moderate(thread=thread, actor=me, **{field: value})
+    labels = {
+        "pinned": ("Pinned", "Unpinned"),
+        "locked": ("Locked", "Unlocked"),
+        "needs_staff": ("Flagged", "Unflagged"),
+    }
+    messages.success(request, f"{labels[field][0 if value else 1]}: {thread.title}.")
+    return redirect("web:thread_detail", thread_id=thread.pk)
+
+
+@require_POST
+def thread_follow(request: HttpRequest, thread_id: int) -> HttpResponse:
+    me = _viewer(request)
+    thread = access.thread_for_view(me, thread_id)
+    on = services.follow_set(member=_member(me), on=request.POST.get("on") == "1", thread=thread)
+    messages.success(request, "You follow this thread." if on else "You no longer follow this thread.")
+    return redirect("web:thread_detail", thread_id=thread.pk)
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+
+def post_link(request: HttpRequest, post_id: int) -> HttpResponse:
+    """A permanent link to a post: the page of its thread that shows it."""
+    post = _readable(request, lambda: access.post_for_view(request.user, post_id))
+    return HttpResponseRedirect(post_url(post))
+
+
+@require_POST
+def post_react(request: HttpRequest, post_id: int) -> HttpResponse:
+    me = _viewer(request)
+    post = access.post_for_view(me, post_id)
+    try:
+        services.reaction_toggle(post=post, member=_member(me), kind=request.POST.get("kind", ""))
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    return HttpResponseRedirect(_safe_next(request, post_url(post)))
+
+
+@require_POST
+def post_accept(request: HttpRequest, post_id: int) -> HttpResponse:
+    me = _viewer(request)
+    post = access.post_for_view(me, post_id)
+    thread = post.thread
+    try:
+        services.answer_accept(
+            thread=thread, post=post, by=_member(me), can_moderate=access.can_moderate(me, thread.space)
+        )
+    except ApplicationError as err:
+        messages.error(request, _say(err))
+    else:
+        messages.success(request, f"Marked {post.author.name}'s reply as the answer.")
+    return HttpResponseRedirect(post_url(post))
+
+
+@require_http_methods(["GET", "POST"])
+def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
+    me = _viewer(request)
+    post = access.post_for_change(me, post_id)
+    form = forms_spaces.PostEditForm(request.POST or None, initial={"body": post.body})
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        body = form.cleaned_data["body"]
+        if "preview" in request.POST:
+            preview = markdown.render(body)
+        else:
+            try:
+                services.post_edit(post=post, editor=_member(me), body=body)
+            except ApplicationError as err:
+                forms.add_service_errors(form, err)
+            else:
+                messages.success(request, "Your changes were saved; the earlier text is kept in the history.")
+                return HttpResponseRedirect(post_url(post))
+    return render(
+        request,
+        "web/spaces/post_edit.html",
+        {"post": post, "thread": post.thread, "space": post.thread.space, "form": form, "preview": preview},
+    )
+
+
+def post_history(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = _readable(request, lambda: access.post_for_view(request.user, post_id))
+    return render(
+        request,
+        "web/spaces/post_history.html",
+        {
+            "post": post,
+            "thread": post.thread,
+            "space": post.thread.space,
+            "revisions": list(selectors.post_revisions(post=post)),
+        },
+    )
