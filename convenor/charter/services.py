@@ -17,11 +17,12 @@ class TrainResult:
     seconds: float
     heldout: Metrics
     independent: Metrics
+    independent2: Metrics
 
     def summary(self) -> str:
         def line(name: str, m: Metrics) -> str:
             return (
-                f"  {name:<12} n={m.n:<5} precision={m.precision:.3f} recall={m.recall:.3f} "
+                f"  {name:<13} n={m.n:<5} precision={m.precision:.3f} recall={m.recall:.3f} "
                 f"f1={m.f1:.3f} false_positive_rate={m.false_positive_rate:.3f}"
             )
 
@@ -31,6 +32,7 @@ class TrainResult:
                 f"(corpus {self.model.digest[:12]}); saved to {self.path}",
                 line("heldout", self.heldout),
                 line("independent", self.independent),
+                line("independent2", self.independent2),
             ]
         )
 
@@ -50,4 +52,12 @@ def charter_model_train(*, with_extra: bool = False, path: Path | None = None) -
     detector.reset_cache()
     heldout = model.evaluate(detector.read_jsonl(CORPUS_DIR / "heldout.jsonl")[0])
     independent = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent.jsonl")[0])
-    return TrainResult(model=model, path=target, seconds=seconds, heldout=heldout, independent=independent)
+    independent2 = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent2.jsonl")[0])
+    return TrainResult(
+        model=model,
+        path=target,
+        seconds=seconds,
+        heldout=heldout,
+        independent=independent,
+        independent2=independent2,
+    )

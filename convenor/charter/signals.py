@@ -34,7 +34,11 @@ SIGNALS: tuple[Signal, ...] = (
             r"\b\d{1,2}\s?%\s?(?:off|discount)\b",
             r"\b(?:promo|discount|coupon|voucher)\s+code\b",
             r"\buse\s+(?:the\s+)?code\s+[A-Z0-9]{3,}\b",
-            r"\bfree\s+(?:trial|month|audit|consultation|assessment)\b",
+            # An offer of a free trial, not a question about one ("how do you run a free trial?").
+            r"\b(?:start|get|claim|grab|book|enjoy|try|request|with)\s+(?:your|a|our|an?\s+extra)?\s*"
+            r"free\s+(?:\d+[- ]day\s+)?(?:trial|month|audit|consultation|assessment)\b",
+            r"\bfree\s+(?:\d+[- ]day\s+)?(?:trial|month|audit|consultation|assessment)\s+"
+            r"(?:today|now|here|for\s+new)\b",
             r"\b(?:only|just|from|starting at)\s+[$€£]\s?\d",
             r"[$€£]\s?\d[\d,.]*\s?(?:/|per\s)(?:mo|month|seat|user|year)\b",
         ),
@@ -58,7 +62,8 @@ SIGNALS: tuple[Signal, ...] = (
         _re(
             r"\b(?:book|schedule|grab|request|claim)\s+(?:a|your|an?\s+intro|a\s+free|some)?\s*"
             r"(?:\d+[- ]min(?:ute)?s?\s+)?(?:demo|call|slot|meeting|chat|time|consultation|spot)\b",
-            r"\b(?:dm|message|ping|pm)\s+me\b",
+            # Not when the same sentence says what is on offer is free ("DM me for the script, it's free").
+            r"\b(?:dm|message|ping|pm)\s+me\b(?![^.!?\n]*\b(?:free|no charge|no strings|not selling|happy to share)\b)",
             r"\bdrop\s+(?:me|us)\s+an?\s+(?:dm|line|message|note|email)\b",
             r"\b(?:hop|jump)\s+on\s+a\s+(?:quick\s+)?call\b",
             r"\bcalendar\s+link\b",
@@ -93,7 +98,8 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(
         "cold outreach",
         _re(
-            r"\bi\s+(?:noticed|saw)\s+(?:that\s+)?(?:your|you)\b",
+            r"\bi\s+noticed\s+(?:that\s+)?(?:your|you)\b",
+            r"\bi\s+saw\s+(?:that\s+)?your\s+(?:company|team|firm|business|practice|clinic|store|shop)\b",
             r"\bcame\s+across\s+your\b",
             r"\bare\s+you\s+the\s+right\s+person\b",
             r"\bwould\s+(?:it|you)\s+(?:make\s+sense|be\s+open)\b",

@@ -24,13 +24,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240605
-N_TRAIN = 6000
-N_HELDOUT = 800
+N_TRAIN = 10000
+N_HELDOUT = 1600
 
 
 def split(items: list[str], family: str) -> list[str]:
-    """Items of one family: 'heldout' gets every fourth item, 'train' the rest."""
-    return [x for i, x in enumerate(items) if (i % 4 == 3) == (family == "heldout")]
+    """Items of one family: 'heldout' gets every fourth item, 'train' the rest.
+
+    The training family is split again the same way for choosing the operating point:
+    'train-val' gets every fifth of the training items, 'train-fit' the rest. train.jsonl
+    holds both (the model learns from all of it); only the detector's threshold choice
+    fits on 'train-fit' rows and measures on 'train-val' rows.
+    """
+    if family == "heldout":
+        return [x for i, x in enumerate(items) if i % 4 == 3]
+    train = [x for i, x in enumerate(items) if i % 4 != 3]
+    if family == "train":
+        return train
+    return [x for j, x in enumerate(train) if (j % 5 == 4) == (family == "train-val")]
 
 
 # -- vocabulary ---------------------------------------------------------------------------
@@ -472,13 +483,13 @@ PROMO: dict[str, list[str]] = {
         "Now hiring sales reps, uncapped commission, DM me to apply.",
     ],
     "cold_outreach": [
-        "Hi {name}, hope you don't mind the direct message. We work with {company} and thought you might be interested too."
-        "Loved your post about {usecase}! We actually built something for that, mind if I send a short video?"
-        "Hey {name}, we've got an idea that could save {company} a lot on {usecase}, free for a chat on {day}?"
-        "Hi {name}, circling back on this, is {usecase} still a priority for your team this quarter?"
-        "Congrats on the new role at {company}! When you're settled in I'd love to introduce our {usecase} service."
-        "I'd love to learn more about how {company} handles {usecase} today, and share what we're seeing at similar firms."
-        "Any chance you have 20 minutes on {day}? I think we could really help with {usecase}."
+        "Hi {name}, hope you don't mind the direct message. We work with {company} and thought you might be interested too.",
+        "Loved your post about {usecase}! We actually built something for that, mind if I send a short video?",
+        "Hey {name}, we've got an idea that could save {company} a lot on {usecase}, free for a chat on {day}?",
+        "Hi {name}, circling back on this, is {usecase} still a priority for your team this quarter?",
+        "Congrats on the new role at {company}! When you're settled in I'd love to introduce our {usecase} service.",
+        "I'd love to learn more about how {company} handles {usecase} today, and share what we're seeing at similar firms.",
+        "Any chance you have 20 minutes on {day}? I think we could really help with {usecase}.",
         "We're speaking to a few {industry} leaders this month about {usecase}, would you like to be one of them?",
         "Hi {name}, I noticed your company is scaling its {usecase} team. Would you be open to a quick 15 minutes next week?",
         "I came across your profile and thought {product} might be a fit for {company}.",
@@ -506,13 +517,13 @@ PROMO: dict[str, list[str]] = {
         "Attend the live demo-webinar and get an exclusive discount code.",
     ],
     "vendor_comparison": [
-        "Thinking of renewing {product2}? Talk to us first, we'll beat the quote."
-        "Full feature-by-feature breakdown of {product} against {product2} on our site, guess who comes out on top."
-        "{product2} customers get their first year of {product} at {pct}% off, just send us your current invoice."
-        "We're biased, obviously, but {product} is the better pick for {usecase}. Happy to prove it on a call."
-        "Comparison guide: {product} vs {product2} vs spreadsheets. Written by our team, download free."
-        "Any {product2} users here frustrated with {feature}? We fixed that in {product}, come try it."
-        "If you're evaluating {product2}, add us to the shortlist, we'll give you a sandbox and a discount."
+        "Thinking of renewing {product2}? Talk to us first, we'll beat the quote.",
+        "Full feature-by-feature breakdown of {product} against {product2} on our site, guess who comes out on top.",
+        "{product2} customers get their first year of {product} at {pct}% off, just send us your current invoice.",
+        "We're biased, obviously, but {product} is the better pick for {usecase}. Happy to prove it on a call.",
+        "Comparison guide: {product} vs {product2} vs spreadsheets. Written by our team, download free.",
+        "Any {product2} users here frustrated with {feature}? We fixed that in {product}, come try it.",
+        "If you're evaluating {product2}, add us to the shortlist, we'll give you a sandbox and a discount.",
         "We win {pct}% of head-to-head trials against {product2}. Ask me for the trial pack.",
         "{product} vs {product2}: we're {n}x faster and half the price. Switch today, we'll migrate you free.",
         "Tired of {product2}'s pricing? Our platform does everything it does for less.",
@@ -565,11 +576,11 @@ COMMUNITY: dict[str, list[str]] = {
         "Our experience with {product} for {usecase} was mixed, the onboarding was great but {feature} kept breaking.",
     ],
     "pricing_question": [
-        "Why is {feature} only on the top plan? Seems like a basic thing."
-        "Did anyone get a refund after cancelling mid-year? Their terms aren't clear."
-        "What happens to our data if we downgrade to the free plan?"
-        "Is the price per user or per active user? Big difference for us with seasonal staff."
-        "We got a quote for {product}; is ${price} per seat per month in line with what you pay?"
+        "Why is {feature} only on the top plan? Seems like a basic thing.",
+        "Did anyone get a refund after cancelling mid-year? Their terms aren't clear.",
+        "What happens to our data if we downgrade to the free plan?",
+        "Is the price per user or per active user? Big difference for us with seasonal staff.",
+        "We got a quote for {product}; is ${price} per seat per month in line with what you pay?",
         "Do resellers get better prices than buying direct? Our IT partner is pushing us to buy through them.",
         "Does anyone know if the per-seat licence covers contractors?",
         "How much does the enterprise plan cost roughly? The pricing page just says 'contact us'.",
@@ -621,11 +632,11 @@ COMMUNITY: dict[str, list[str]] = {
         "RTFM moment for me, it's in section 4 of the admin guide ({doc_url}).",
     ],
     "howto": [
-        "Pro tip: pin the filters you use most, it saves a lot of clicking in {feature}."
-        "If the import fails silently, check the date format, it wants YYYY-MM-DD."
-        "We solved it by giving each site its own template and a shared naming rule."
-        "Took me a while, but the answer was to turn {feature} off and on again after changing the region."
-        "You can get the raw data through the API and load it into a spreadsheet, here's the call we use."
+        "Pro tip: pin the filters you use most, it saves a lot of clicking in {feature}.",
+        "If the import fails silently, check the date format, it wants YYYY-MM-DD.",
+        "We solved it by giving each site its own template and a shared naming rule.",
+        "Took me a while, but the answer was to turn {feature} off and on again after changing the region.",
+        "You can get the raw data through the API and load it into a spreadsheet, here's the call we use.",
         "For {usecase}, start with the built-in template and only customise once you know what's missing.",
         "To set up {feature}, go to Settings > Integrations, paste the key and hit save.",
         "Tip: if {feature} is slow, turn off auto-refresh and filter by date first.",
@@ -704,13 +715,13 @@ COMMUNITY: dict[str, list[str]] = {
         "Recommendations for a good accountant who understands {industry}?",
     ],
     "discussion": [
-        "Do you let your sales team post in the community, or keep them out? Curious how others draw the line."
-        "How do you all decide when to buy a tool versus build it in-house?"
-        "What's the most useful report you've built for {usecase}?"
-        "We're debating whether to publish our pricing on the website. Anyone done that and regretted it?"
-        "Has anyone measured whether {feature} actually saves time, or does it just feel faster?"
-        "I'm curious how much of your budget goes on {usecase} software versus people."
-        "Any good books or podcasts on {usecase}? Looking for something practical."
+        "Do you let your sales team post in the community, or keep them out? Curious how others draw the line.",
+        "How do you all decide when to buy a tool versus build it in-house?",
+        "What's the most useful report you've built for {usecase}?",
+        "We're debating whether to publish our pricing on the website. Anyone done that and regretted it?",
+        "Has anyone measured whether {feature} actually saves time, or does it just feel faster?",
+        "I'm curious how much of your budget goes on {usecase} software versus people.",
+        "Any good books or podcasts on {usecase}? Looking for something practical.",
         "What's the best thing a vendor has done for you this year? Mine fixed a bug within a day of my post here.",
         "How are other {industry} teams handling {usecase} with fewer staff this year?",
         "Unpopular opinion: most {usecase} problems are process problems, not tool problems.",
@@ -919,6 +930,37 @@ SIGNOFFS = [
 ]
 
 
+from convenor.charter.corpus.more import (  # noqa: E402  (after the lists it extends)
+    ITEMS,
+    MORE_COMMUNITY,
+    MORE_COMMUNITY_ASKS,
+    MORE_COMMUNITY_CLOSERS,
+    MORE_COMMUNITY_SITUATIONS,
+    MORE_COMPANIES,
+    MORE_INDUSTRIES,
+    MORE_NAMES,
+    MORE_PRODUCTS,
+    MORE_PROMO,
+    MORE_PROMO_ASKS,
+    MORE_PROMO_HOOKS,
+    MORE_PROMO_OFFERS,
+    SERVICES,
+)
+
+INDUSTRIES.update(MORE_INDUSTRIES)
+PRODUCTS += MORE_PRODUCTS
+NAMES += MORE_NAMES
+COMPANIES += MORE_COMPANIES
+PROMO.update(MORE_PROMO)
+COMMUNITY.update(MORE_COMMUNITY)
+PROMO_HOOKS += MORE_PROMO_HOOKS
+PROMO_OFFERS += MORE_PROMO_OFFERS
+PROMO_ASKS += MORE_PROMO_ASKS
+COMMUNITY_SITUATIONS += MORE_COMMUNITY_SITUATIONS
+COMMUNITY_ASKS += MORE_COMMUNITY_ASKS
+COMMUNITY_CLOSERS += MORE_COMMUNITY_CLOSERS
+
+
 def read_seeds() -> list[dict[str, str]]:
     path = HERE / "seeds.jsonl"
     if not path.is_file():
@@ -944,15 +986,20 @@ class Builder:
         self.doc_hosts = split(DOC_HOSTS, f)
         self.shop_hosts = split(SHOP_HOSTS, f)
         self.codes = split(CODES, f)
+        self.items = split(ITEMS, f)
+        self.services = split(SERVICES, f)
         self.promo = {k: split(v, f) for k, v in PROMO.items()}
         self.promo_parts = [split(PROMO_HOOKS, f), split(PROMO_OFFERS, f), split(PROMO_ASKS, f)]
         self.community_parts = [split(COMMUNITY_SITUATIONS, f), split(COMMUNITY_ASKS, f), split(COMMUNITY_CLOSERS, f)]
         self.community = {k: split(v, f) for k, v in COMMUNITY.items()}
-        if family == "train":
+        if family == "train-fit":
             # The hand-written seeds join the training family only, dressed like the rest.
             for row in read_seeds():
                 table = self.promo if row["label"] == "promotional" else self.community
                 table.setdefault("handwritten", []).append(row["text"].replace("{", "(").replace("}", ")"))
+        # A category too small to have items in this family is left out of it.
+        self.promo = {k: v for k, v in self.promo.items() if v}
+        self.community = {k: v for k, v in self.community.items() if v}
         self.openers = split(OPENERS, f)
         self.context = split(CONTEXT, f)
         self.signoffs = split(SIGNOFFS, f)
@@ -972,6 +1019,9 @@ class Builder:
             "product": lambda: products[0],
             "product2": lambda: products[1],
             "company": lambda: self.pick(self.companies),
+            "company2": lambda: self.pick(self.companies),
+            "item": lambda: self.pick(self.items),
+            "service": lambda: self.pick(self.services),
             "name": lambda: self.pick(self.names),
             "handle": lambda: self.pick(self.names).lower() + self.pick(["", "_", ".k", "99", "_ops"]),
             "city": lambda: self.pick(self.cities),
@@ -992,7 +1042,12 @@ class Builder:
                 f"https://{self.pick(self.shop_hosts)}/?ref={self.pick(self.names).lower()}{rng.randint(1, 99)}"
             ),
         }
-        return re.sub(r"\{(\w+)\}", lambda m: slots[m.group(1)](), template)
+        text = re.sub(r"\{(\w+)\}", lambda m: slots[m.group(1)](), template)
+        if "$" in template and rng.random() < 0.4:
+            # Prices in other currencies too, in both labels.
+            currency = rng.choice(["£", "€"])
+            text = re.sub(r"\$(?=\d)", currency, text)
+        return text
 
     def _shop_url(self) -> str:
         url = f"https://{self.pick(self.shop_hosts)}/{self.slug()}"
@@ -1007,10 +1062,12 @@ class Builder:
         table = self.promo if label == "promotional" else self.community
         industry = self.pick(sorted(self.industries))
         if rng.random() < 0.3:
-            return self.dress(self.composed(label, industry), label), f"generated:{self.family}:composed"
+            parts, key = self.composed(label, industry)
+            return self.dress(parts, label), f"generated:{self.family}:composed:{key}"
         category = self.pick(sorted(table))
         length = rng.choices([1, 2, 3, 5], weights=[35, 30, 22, 13])[0]
-        sentences = [self.fill(self.pick(table[category]), industry)]
+        first = rng.randrange(len(table[category]))
+        sentences = [self.fill(table[category][first], industry)]
         for _ in range(length - 1):
             # Mostly the same intent, sometimes a neighbouring one of the same label.
             cat = category if rng.random() < 0.75 else self.pick(sorted(table))
@@ -1026,27 +1083,30 @@ class Builder:
             sentences.append(self.fill(self.pick(self.signoffs), industry))
         sentences = list(dict.fromkeys(sentences))
         text = self.dress(sentences, label)
-        return text, f"generated:{self.family}:{category}"
+        return text, f"generated:{self.family}:{category}:{first}"
 
-    def composed(self, label: str, industry: str) -> list[str]:
+    def composed(self, label: str, industry: str) -> tuple[list[str], str]:
+        """The parts of a composed post, and a key naming its main part (for grouping)."""
         rng = self.rng
         first, middle, last = self.promo_parts if label == "promotional" else self.community_parts
+        k = rng.randrange(len(middle))
+        key = f"{label[0]}{k}"
         if label == "promotional":
-            offer = self.fill(self.pick(middle), industry)
+            offer = self.fill(middle[k], industry)
             head = self.fill(self.pick(first), industry)
             joined = f"{head} {offer[0].upper() + offer[1:] if head.endswith(('?', '.', '!', ':')) else offer}."
             parts = [joined.replace("..", "."), self.fill(self.pick(last), industry)]
             if rng.random() < 0.3:
                 parts.insert(1, self.fill(self.pick(middle), industry).capitalize() + ".")
         else:
-            parts = [self.fill(self.pick(first), industry), self.fill(self.pick(middle), industry)]
+            parts = [self.fill(self.pick(first), industry), self.fill(middle[k], industry)]
             if rng.random() < 0.3:
                 parts.append(self.fill(self.pick(middle), industry))
             if rng.random() < 0.6:
                 parts.append(self.fill(self.pick(last), industry))
         if rng.random() < 0.3:
             parts.insert(0, self.fill(self.pick(self.openers), industry))
-        return list(dict.fromkeys(parts))
+        return list(dict.fromkeys(parts)), key
 
     def dress(self, sentences: list[str], label: str) -> str:
         rng = self.rng
@@ -1113,7 +1173,8 @@ def write(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 def main() -> None:
-    train = generate("train", N_TRAIN)
+    n_val = N_TRAIN // 5
+    train = generate("train-fit", N_TRAIN - n_val) + generate("train-val", n_val)
     heldout = generate("heldout", N_HELDOUT)
     overlap = {r["text"] for r in train} & {r["text"] for r in heldout}
     heldout = [r for r in heldout if r["text"] not in overlap]

@@ -28,6 +28,24 @@ PITCHES = [
     "Spring special at our hotel: stay three nights and the fourth is free, book by Friday!",
     "Still reconciling invoices by hand? Our platform does it automatically. Request a demo at ledgerpro.example/demo",
     "Selling handmade ceramic mugs, £15 each or 4 for £50, order via the link in my profile",
+    # Quieter pitches, added with the second round of corpus material.
+    (
+        "Hi Fatima, we've been helping a few pharmacy chains like yours with stock counts. "
+        "Could I send over a short case study?"
+    ),
+    (
+        "I've opened up two spots for new bookkeeping clients in January, fixed monthly fee. "
+        "Message me if you'd like details."
+    ),
+    (
+        "Great thread! Full disclosure, I'm a co-founder at Tallyhoo and we solve exactly this. "
+        "Happy to give you a free account."
+    ),
+    "Comment 'ROTA' and I'll send you the template our paying customers use for staff scheduling.",
+    (
+        "Free 30-minute strategy session for the first five café owners who reply, "
+        "after that it's our usual consulting rate."
+    ),
 ]
 COMMUNITY = [
     "Does anyone know if the student licence can be used for a commercial side project?",
@@ -46,6 +64,13 @@ COMMUNITY = [
     "Is the 15% charity discount still available when renewing, or only for new accounts?",
     "The recording of yesterday's community call is on the docs site for anyone who missed it.",
     "Our maintenance window is Sunday 2am; the dashboard will be read-only for about ten minutes.",
+    # Harder ones, added with the second round of corpus material.
+    "How do you all run a free trial for a B2B product without people abusing it?",
+    "Message me if you want the Excel sheet we use for rota planning, it's free, just has our staff names in.",
+    "I work at the vendor, answering as a user: the export limit is 10,000 rows, the docs page on limits explains it.",
+    "We're hiring a warehouse supervisor in Leicester, pay is £32k. Ask me anything about the team, I'm the manager.",
+    "Paid £240 for our plumber to replace the valve. Fair price or should I have shopped around?",
+    "The Sheffield data meetup is on the 9th, free pizza, please RSVP on the events page so we know numbers.",
 ]
 
 
