@@ -70,7 +70,8 @@ test-postgres: setup chromium charter-model
 test: lint typecheck test-sqlite test-postgres
 
 bench: setup
-	$(BIN)/python bench/demo_scale.py
+	$(BIN)/python bench/demo_scale.py --sizes 10000,100000
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -165,6 +165,67 @@ def cmd_spaces_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_list(args: argparse.Namespace) -> int:
+    import json
+
+    from convenor.core.models import StaffRole, User
+    from convenor.events import calendar as ics
+    from convenor.events import selectors
+
+    # The operator sees every event, as an admin would: an unsaved admin stands in for them.
+    operator = User(staff_role=StaffRole.ADMIN, is_active=True)
+    events = selectors.event_list(viewer=operator, when="past" if args.past else "upcoming")
+    rows = [
+        {
+            "id": e.pk,
+            "title": e.title,
+            "frame": e.frame,
+            "starts_at": e.starts_at.isoformat(),
+            "time_zone": e.time_zone,
+            "capacity": e.capacity,
+            "confirmed": e.confirmed_count,  # type: ignore[attr-defined]  # annotated by with_counts
+            "waitlisted": e.waitlist_count,  # type: ignore[attr-defined]  # annotated by with_counts
+            "registrations_by_intent": {
+                "user": e.user_count,  # type: ignore[attr-defined]  # annotated by with_counts
+                "buyer": e.buyer_count,  # type: ignore[attr-defined]  # annotated by with_counts
+                "other": e.other_count,  # type: ignore[attr-defined]  # annotated by with_counts
+            },
+            "cancelled": e.cancelled_at is not None,
+            "ics_url": ics.ics_url(e),
+        }
+        for e in events
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No past events." if args.past else "No upcoming events.")
+    for r in rows:
+        seats = "unlimited" if r["capacity"] is None else f"{r['confirmed']}/{r['capacity']} seats"
+        intents = r["registrations_by_intent"]
+        assert isinstance(intents, dict)
+        by_intent = f"users {intents['user']}, buyers {intents['buyer']}, other {intents['other']}"
+        cancelled = " CANCELLED" if r["cancelled"] else ""
+        print(
+            f"{r['title']}\t{r['frame']}{cancelled}\t{r['starts_at']}\t{seats}\t"
+            f"{by_intent}\t{r['waitlisted']} waitlisted\t{r['ics_url']}"
+        )
+    return 0
+
+
+def cmd_events_send_surveys(args: argparse.Namespace) -> int:
+    from convenor.events.models import Event
+    from convenor.events.services import surveys_send
+
+    sent = surveys_send(days=args.days)
+    titles = dict(Event.objects.filter(pk__in=list(sent)).values_list("pk", "title"))
+    for event_id, count in sent.items():
+        print(f"{titles.get(event_id, event_id)}\t{count} attendee(s) asked")
+    total = sum(sent.values())
+    print(f"Asked {total} attendee(s) of {len(sent)} event(s) for the framing-fit survey.")
+    return 0
+
+
 def cmd_notify_digest(args: argparse.Namespace) -> int:
     from convenor.spaces.services import digests_send
 
@@ -290,6 +351,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_spaces_create)
     p = spaces.add_parser("list", help="list every space")
     p.set_defaults(func=cmd_spaces_list)
+
+    events = sub.add_parser("events", help="events framed as community or commercial").add_subparsers(
+        dest="events_command", metavar="ACTION"
+    )
+    events.required = True
+    p = events.add_parser("list", help="list upcoming (or past) events with their registrations and .ics URL")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--past", action="store_true", help="events that have ended, latest first")
+    p.set_defaults(func=cmd_events_list)
+    p = events.add_parser(
+        "send-surveys", help="ask the attendees of events that ended for the framing-fit survey (run from cron)"
+    )
+    p.add_argument("--days", type=int, default=30, help="look at events that ended in the last DAYS days (default 30)")
+    p.set_defaults(func=cmd_events_send_surveys)
 
     notify = sub.add_parser("notify", help="notifications").add_subparsers(dest="notify_command", metavar="ACTION")
     notify.required = True

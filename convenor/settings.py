@@ -8,6 +8,7 @@ Every variable is documented in docs/settings.md; a test keeps the two in step.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "convenor.people",
     "convenor.activity",
     "convenor.spaces",
+    "convenor.events",
     "convenor.charter",
     "convenor.web",
     "convenor.api",
@@ -118,11 +120,34 @@ def _databases() -> dict[str, dict[str, object]]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Keep each server thread's connection open between requests: opening one (and its
+            # PRAGMAs) costs more than a cached page (bench/web.py).
+            "CONN_MAX_AGE": 600,
+            # Tests use a file, not Django's shared-cache in-memory database: threads with
+            # their own connections (the registration concurrency test) fail on a shared
+            # cache with "table is locked" instead of waiting for the lock. One file per
+            # test process, so parallel runs never share or delete each other's database.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"convenor-test-{os.getpid()}.sqlite3")},
         }
     }
 
 
 DATABASES = _databases()
+
+
+def _caches() -> dict[str, dict[str, object]]:
+    """The page cache (convenor/web/pagecache.py): in-process memory by default, Redis when
+    CONVENOR_CACHE_URL names one (``redis://host:6379/0``; needs the ``redis`` package).
+    Entries are keyed by what they show, so a per-process cache is correct, only less shared."""
+    url = os.environ.get("CONVENOR_CACHE_URL", "").strip()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    if url and url != "locmem://":
+        raise ImproperlyConfigured("CONVENOR_CACHE_URL must be locmem:// or a redis:// URL")
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 500}}}
+
+
+CACHES = _caches()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "web:login"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-from . import me, members, notifications, organizations, relationships, search, spaces, threads
+from . import events, me, members, notifications, organizations, relationships, search, spaces, threads
 from .auth import BearerToken
 from .errors import api_root, json_method_not_allowed, register_handlers, unknown_path
 
@@ -48,5 +48,6 @@ api.add_router("", organizations.router)
 api.add_router("", relationships.router)
 api.add_router("", spaces.router)
 api.add_router("", threads.router)
+api.add_router("", events.router)
 api.add_router("", search.router)
 api.add_router("", notifications.router)

@@ -13,17 +13,9 @@ from convenor.people.models import Member, MemberMerge
 
 from .auth import viewer
 from .pagination import PageParams, paginate
-from .schemas import ErrorOut, MemberFilters, MemberIn, MemberOut, MemberPage, MemberPatch, MergeIn, MergeOut
+from .schemas import ERRORS, ErrorOut, MemberFilters, MemberIn, MemberOut, MemberPage, MemberPatch, MergeIn, MergeOut
 
 router = Router(tags=["members"])
-
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 @router.get("/members", response={200: MemberPage, 401: ErrorOut, 422: ErrorOut})

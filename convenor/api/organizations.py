@@ -14,6 +14,7 @@ from convenor.people.models import Organization
 from .auth import viewer
 from .pagination import PageParams, paginate
 from .schemas import (
+    ERRORS,
     ErrorOut,
     OrganizationFilters,
     OrganizationIn,
@@ -23,14 +24,6 @@ from .schemas import (
 )
 
 router = Router(tags=["organizations"])
-
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 def _detail(user: access.AnyUser, org: Organization) -> Organization:

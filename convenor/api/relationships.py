@@ -13,17 +13,9 @@ from convenor.people.models import Member, Organization, Relationship
 
 from .auth import viewer
 from .pagination import PageParams, paginate
-from .schemas import EndIn, ErrorOut, RelationshipFilters, RelationshipIn, RelationshipOut, RelationshipPage
+from .schemas import ERRORS, EndIn, ErrorOut, RelationshipFilters, RelationshipIn, RelationshipOut, RelationshipPage
 
 router = Router(tags=["relationships"])
-
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 def _end(user: access.AnyUser, end: EndIn) -> Member | Organization:

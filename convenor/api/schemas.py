@@ -60,6 +60,10 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
+# The error responses every endpoint that reads or writes by id may give, for OpenAPI.
+ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
 def _request(context: Any) -> HttpRequest:
     request = context["request"]
     assert isinstance(request, HttpRequest)

@@ -16,17 +16,9 @@ from convenor.spaces.models import Space
 
 from .auth import viewer
 from .pagination import PageParams, paginate
-from .schemas import ErrorOut, FollowOut, SpaceDetailOut, SpaceFilters, SpaceIn, SpacePage
+from .schemas import ERRORS, ErrorOut, FollowOut, SpaceDetailOut, SpaceFilters, SpaceIn, SpacePage
 
 router = Router(tags=["spaces"])
-
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 def member_of(user: User) -> Member:

@@ -20,8 +20,8 @@ from .auth import viewer
 from .errors import fields_renamed
 from .pagination import PageParams, paginate
 from .schemas import (
+    ERRORS,
     AcceptIn,
-    ErrorOut,
     FollowOut,
     PostIn,
     PostOut,
@@ -39,14 +39,6 @@ from .schemas import (
 from .spaces import member_of
 
 router = Router(tags=["threads"])
-
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 # --- threads ---------------------------------------------------------------------------------

@@ -256,8 +256,16 @@ def visible_spaces(user: AnyUser) -> QuerySet[Space]:
     cond = Q(visibility=Visibility.PUBLIC)
     if not is_authenticated(user):
         return Space.objects.filter(cond)
-    cond |= Q(visibility=Visibility.MEMBERS)
     me = viewer_member(user)
+    # One page asks several times (the page, search, the unread badge): keep the built query
+    # on the user object like viewer_member does. It is lazy, so memberships and affiliations
+    # are read afresh every time it runs; the memo is keyed by what the conditions are built
+    # from, and a clone is returned so nobody's evaluated result cache is shared.
+    memo_key = (user.pk, is_staff(user), me.pk if me is not None else None, me.role if me is not None else None)
+    memo: tuple[object, QuerySet[Space]] | None = getattr(user, "_convenor_visible_spaces", None)
+    if memo is not None and memo[0] == memo_key:
+        return memo[1].all()
+    cond |= Q(visibility=Visibility.MEMBERS)
     if me is not None:
         mine = SpaceMembership.objects.filter(member=me)
         live = mine.filter(state__in=[MembershipState.ACTIVE, MembershipState.INVITED]).values("space")
@@ -266,7 +274,9 @@ def visible_spaces(user: AnyUser) -> QuerySet[Space]:
         if is_staff(user) or me.role == Role.EMPLOYEE:
             cond |= Q(visibility=Visibility.ACCOUNT, pk__in=live)
         cond |= Q(visibility=Visibility.GROUP, pk__in=live)
-    return Space.objects.filter(cond)
+    spaces = Space.objects.filter(cond)
+    user._convenor_visible_spaces = (memo_key, spaces)  # type: ignore[union-attr]  # a per-request memo
+    return spaces.all()
 
 
 def space_for_view(user: AnyUser, space_id: int) -> Space:
@@ -438,6 +448,11 @@ def can_create_event(user: AnyUser, *, frame: str, space: Space | None = None) -
     return space is not None and can_moderate(user, space)
 
 
+def can_release_event(user: AnyUser) -> bool:
+    """Admins and community managers release a community event held by the charter check."""
+    return has_role(user, EVENT_ADMINS)
+
+
 def can_checkin(user: AnyUser, event: Event) -> bool:
     """Whoever organises the event checks people in and marks no-shows."""
     return can_change_event(user, event)
@@ -465,16 +480,19 @@ def event_audience_includes(member: Member, event: Event) -> bool:
             return True
         if space.visibility == Visibility.ACCOUNT:
             at_org = Affiliation.objects.filter(
-                member=member, organization_id=space.organization_id, ended_on__isnull=True
+                member=member, organization=space.organization, ended_on__isnull=True
             ).exists()
             return at_org or live
         return live
     if event.visibility in (Visibility.PUBLIC, Visibility.MEMBERS):
         return True
     if event.visibility == Visibility.ACCOUNT:
-        return employee or Affiliation.objects.filter(
-            member=member, organization_id=event.organization_id, ended_on__isnull=True
-        ).exists()
+        return (
+            employee
+            or Affiliation.objects.filter(
+                member=member, organization=event.organization, ended_on__isnull=True
+            ).exists()
+        )
     # Group events: the hotgroups app will answer; until then the organisers invite people.
     return employee
 

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     BAD_REQUEST = "bad_request"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    FRAME_MISMATCH = "frame_mismatch"
     INTERNAL = "internal_error"
 
 
@@ -38,6 +39,7 @@ _STATUS = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.FRAME_MISMATCH: 409,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -200,6 +200,10 @@ class DemoResult:
     member_interests: int = 0
     activities: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
+    # Rows written for the conversations in spaces, by table, and a few totals.
+    conversations: dict[str, int] = field(default_factory=dict)
+    # Rows written for the events, by table, and how many are past and mismatched.
+    events: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.built:
@@ -217,6 +221,20 @@ class DemoResult:
         lines.append(f"Identities: {self.identities:,}")
         lines.append(f"Interests: {self.interests:,} ({self.member_interests:,} picks by members)")
         lines.append(f"Activities: {self.activities:,}")
+        if self.conversations:
+            c = self.conversations
+            lines.append(
+                f"Conversations: {c.get('spaces', 0):,} spaces, {c.get('threads', 0):,} threads, "
+                f"{c.get('posts', 0):,} posts, {c.get('reactions', 0):,} reactions, "
+                f"{c.get('memberships', 0):,} memberships ({c.get('activities', 0):,} activities)"
+            )
+        if self.events:
+            ev = self.events
+            lines.append(
+                f"Events: {ev.get('events', 0):,} ({ev.get('past', 0):,} past, {ev.get('mismatched', 0):,} "
+                f"mismatched), {ev.get('registrations', 0):,} registrations, {ev.get('surveys', 0):,} surveys "
+                f"({ev.get('activities', 0):,} activities)"
+            )
         lines.append(f'Logins (password "{DEMO_PASSWORD}"):')
         for login in self.logins:
             note = "" if login.created else " (existing account; password unchanged)"
@@ -701,6 +719,7 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
             # duplicate still fails the whole build and nothing is left half-written.
             filled: list[type[models.Model]] = [Organization, Domain, Member, Affiliation, Identity]
             filled += [Member.interests.through, Relationship, Activity]
+            filled += _conversation_models()
             rebuild = _drop_indexes(cursor, [_table(m) for m in filled])
 
             def tick(rows: int) -> None:
@@ -901,6 +920,30 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
                         )
                     )
 
+            # The conversations in spaces (convenor/spaces/demo.py), on top of the people.
+            t0 = time.perf_counter()
+            conversations, people = _conversations(
+                cursor,
+                plan,
+                seed,
+                member_id,
+                org_id,
+                picks,
+                interest_ids,
+                interest_names,
+                rels,
+                now,
+                now_text,
+                tick,
+                has_handle=has_handle,
+            )
+            STEP_SECONDS["conversations"] = time.perf_counter() - t0
+
+            # The events (convenor/events/demo.py): hosts, speakers and audiences among them.
+            t0 = time.perf_counter()
+            events = _events(cursor, people, seed, now_text, tick)
+            STEP_SECONDS["events"] = time.perf_counter() - t0
+
             t0 = time.perf_counter()
             if connection.vendor == "postgresql":
                 # PostgreSQL will not build an index on a table with foreign-key checks still
@@ -910,7 +953,14 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
                 cursor.execute(sql)
             STEP_SECONDS["indexes"] = time.perf_counter() - t0
             if connection.vendor == "postgresql":
-                for model in (Organization, Member, User):
+                sequenced: list[type[models.Model]] = [
+                    Organization,
+                    Member,
+                    User,
+                    *_conversation_models(),
+                    *_event_models(),
+                ]
+                for model in sequenced:
                     table = _table(model)
                     sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT MAX(id) FROM {_qn(table)}))"  # noqa: S608  # a model's own table name
                     cursor.execute(sql, [table])
@@ -927,7 +977,10 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
     return DemoResult(
         built=True,
         members=n,
-        rows=total + len(logins),
+        rows=total
+        + len(logins)
+        + sum(v for k, v in conversations.items() if k not in ("accepted", "pitches"))
+        + sum(v for k, v in events.items() if k not in ("past", "mismatched")),
         members_by_role={str(k[1]): int(c) for k, c in zip(_KINDS, role_counts, strict=True)},
         orgs_by_kind={str(k[0]): int(c) for k, c in zip(_KINDS, org_kinds, strict=True)},
         relationships_by_kind=rel_counts,
@@ -937,7 +990,86 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
         member_interests=len(picks[0]),
         activities=len(acts[0]),
         logins=logins,
+        conversations=conversations,
+        events=events,
     )
+
+
+def _conversation_models() -> list[type[models.Model]]:
+    from convenor.spaces.models import Follow, Mention, Post, Reaction, Space, SpaceMembership, Thread
+
+    return [Space, SpaceMembership, Thread, Post, Reaction, Mention, Follow]
+
+
+def _conversations(
+    cursor: Any,
+    plan: _Plan,
+    seed: int,
+    member_id: IntArray,
+    org_id: IntArray,
+    picks: tuple[IntArray, IntArray],
+    interest_ids: IntArray,
+    interest_names: list[str],
+    rels: list[_Rel],
+    now: datetime,
+    now_text: str,
+    tick: Callable[[int], None],
+    *,
+    has_handle: bool,
+) -> tuple[dict[str, int], Any]:
+    """Spaces, threads, posts and what goes with them, written by convenor/spaces/demo.py;
+    returns the counts and the people as that module sees them (the events reuse them)."""
+    from convenor.spaces.demo import People, build_conversations
+
+    # Mentions need @handles; the demo's people have none when someone chose theirs already.
+    handles: ObjArray | None = None
+    if has_handle:
+        firsts = [_compact(w) + "." for w in _words("first_names")]
+        lasts = [_compact(w) for w in _words("last_names")]
+        locals_ = np.array([a + b for a in firsts for b in lasts], dtype=object)
+        handles = locals_[plan.m_first * len(lasts) + plan.m_last] + _numbered(plan.m_handle_dup)
+    # Interest picks by the interest's index in `interest_names`, not its id.
+    sorter = np.argsort(interest_ids)
+    pick_interest = sorter[np.searchsorted(interest_ids, picks[1], sorter=sorter)].astype(np.int64)
+    people = People(
+        n=plan.n,
+        member_id=member_id,
+        member_org=plan.m_org,
+        member_kind=plan.org_kind[plan.m_org],
+        org_id=org_id,
+        org_kind=plan.org_kind,
+        org_name=plan.org_name,
+        org_start=plan.org_start,
+        org_size=plan.org_size,
+        pick_member=picks[0],
+        pick_interest=pick_interest,
+        interest_names=interest_names,
+        rels=rels,
+        handles=handles,
+        staff=[1, 2, 3, 4],
+        now=int(now.timestamp()),
+        kinds={
+            "ours": _K_OURS,
+            "customer": _K_CUSTOMER,
+            "supplier": _K_SUPPLIER,
+            "partner": _K_PARTNER,
+            "competitor": _K_COMPETITOR,
+        },
+    )
+    return build_conversations(cursor, people, seed, now_text, tick), people
+
+
+def _event_models() -> list[type[models.Model]]:
+    from convenor.events.demo import event_models
+
+    return event_models()
+
+
+def _events(cursor: Any, people: Any, seed: int, now_text: str, tick: Callable[[int], None]) -> dict[str, int]:
+    """Community and commercial events with their audiences, written by convenor/events/demo.py."""
+    from convenor.events.demo import build_events
+
+    return build_events(cursor, people, seed, now_text, tick)
 
 
 # --- parts of the plan ----------------------------------------------------------------------

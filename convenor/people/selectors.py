@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from convenor.core import access
 from convenor.core.access import AnyUser
+from convenor.core.models import User
 from convenor.people.models import (
     Affiliation,
     Interest,
@@ -221,3 +223,8 @@ def member_merge_preview(*, member: Member) -> dict[str, int]:
         "relationships": Relationship.objects.filter(Q(source_member=member) | Q(target_member=member)).count(),
         "activities": Activity.objects.filter(Q(actor=member) | Q(target_member=member)).count(),
     }
+
+
+def accounts_of(members: Iterable[Member]) -> list[User]:
+    """The login accounts of `members`, for notifying them; people without one are skipped."""
+    return [m.user for m in members if m.user is not None]

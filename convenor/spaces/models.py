@@ -54,6 +54,9 @@ class Space(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     thread_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
+    # Bumped (with F()) by every change that alters what the space page shows of its threads:
+    # the anonymous page cache (convenor/web/pagecache.py) keys on it.
+    version = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["name"]
@@ -147,6 +150,9 @@ class Thread(models.Model):
     reply_count = models.PositiveIntegerField(default=0)
     staff_reply_count = models.PositiveIntegerField(default=0)
     reaction_count = models.PositiveIntegerField(default=0)
+    # Bumped (with F()) by every change to the thread or its posts (reply, edit, reaction,
+    # accepted answer, pin, lock, flag): the thread page cache keys on it.
+    version = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-pinned", "-last_post_at"]

@@ -68,6 +68,34 @@ def thread_posts(*, thread: Thread) -> QuerySet[Post]:
     )
 
 
+def thread_page_posts(*, thread: Thread) -> QuerySet[Post]:
+    """The posts of a thread as its page shows them: only the columns it needs (not the
+    Markdown source nor the plain text), with author, replied-to author and reactions."""
+    return (
+        Post.objects.filter(thread=thread)
+        .select_related("author", "parent", "parent__author")
+        .only(
+            "id",
+            "thread_id",
+            "author_id",
+            "parent_id",
+            "html",
+            "by_staff",
+            "created_at",
+            "edited_at",
+            "reaction_count",
+            "author__id",
+            "author__name",
+            "parent__id",
+            "parent__author_id",
+            "parent__author__id",
+            "parent__author__name",
+        )
+        .prefetch_related(Prefetch("reactions", queryset=Reaction.objects.only("post_id", "kind", "member_id")))
+        .order_by("created_at", "pk")
+    )
+
+
 def is_following(*, member: Member | None, space: Space | None = None, thread: Thread | None = None) -> bool:
     if member is None:
         return False

@@ -21,6 +21,7 @@ from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.core.models import User
 from convenor.core.notify import Note, notify
 from convenor.people.models import Affiliation, Member, Organization, OrgKind, Role
+from convenor.people.selectors import accounts_of
 from convenor.spaces import markdown
 from convenor.spaces.models import (
     DEFAULT_CHARTER,
@@ -57,7 +58,7 @@ def _thread_url(thread: Thread, post: Post | None = None) -> str:
 
 
 def _users(members: list[Member]) -> list[User]:
-    return [m.user for m in members if m.user is not None]
+    return accounts_of(members)
 
 
 # --- spaces ---------------------------------------------------------------------------------
@@ -422,6 +423,19 @@ def _after_post(post: Post, mentions: list[Member], author: Member) -> None:
     Follow.objects.get_or_create(member=author, thread=thread)
 
 
+def touch(*, thread_id: int | None = None, space_id: int | None = None) -> None:
+    """Bump the version of a thread (its page changed) and of a space (its thread list or its
+    posts' text changed).
+
+    Every write that changes what a thread or space page shows calls this (or bumps the
+    version in its own UPDATE), so the anonymous page cache never serves a stale page.
+    """
+    if thread_id is not None:
+        Thread.objects.filter(pk=thread_id).update(version=F("version") + 1)
+    if space_id is not None:
+        Space.objects.filter(pk=space_id).update(version=F("version") + 1)
+
+
 def thread_create(
     *,
     space: Space,
@@ -469,7 +483,9 @@ def thread_create(
             by_staff=_is_staff(author),
             created_at=now,
         )
-        Space.objects.filter(pk=space.pk).update(thread_count=F("thread_count") + 1, post_count=F("post_count") + 1)
+        Space.objects.filter(pk=space.pk).update(
+            thread_count=F("thread_count") + 1, post_count=F("post_count") + 1, version=F("version") + 1
+        )
         record(
             actor=author,
             verb=Verb.POSTED,
@@ -530,8 +546,9 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
             reply_count=F("reply_count") + 1,
             staff_reply_count=F("staff_reply_count") + (1 if by_staff else 0),
             last_post_at=now,
+            version=F("version") + 1,
         )
-        Space.objects.filter(pk=thread.space_id).update(post_count=F("post_count") + 1)
+        Space.objects.filter(pk=thread.space_id).update(post_count=F("post_count") + 1, version=F("version") + 1)
         target = replied_to.author if replied_to is not None else thread.author
         record(
             actor=author,
@@ -584,6 +601,8 @@ def post_edit(*, post: Post, editor: Member, body: str) -> Post:
         post.text = markdown.plain_text(post.html)
         post.edited_at = timezone.now()
         post.save(update_fields=["body", "html", "text", "edited_at"])
+        # The space too: search results (convenor/spaces/search.py) are cached by space version.
+        touch(thread_id=post.thread_id, space_id=thread.space_id)
         _after_post(post, mentions, post.author)
     return post
 
@@ -614,7 +633,10 @@ def reaction_toggle(*, post: Post, member: Member, kind: str) -> bool:
                     data={"kind": kind},
                 )
         Post.objects.filter(pk=post.pk).update(reaction_count=F("reaction_count") + delta)
-        Thread.objects.filter(pk=post.thread_id).update(reaction_count=F("reaction_count") + delta)
+        Thread.objects.filter(pk=post.thread_id).update(
+            reaction_count=F("reaction_count") + delta, version=F("version") + 1
+        )
+        Space.objects.filter(pk=post.thread.space_id).update(version=F("version") + 1)
     return not deleted
 
 
@@ -635,6 +657,7 @@ def answer_accept(*, thread: Thread, post: Post, by: Member, can_moderate: bool 
     with transaction.atomic():
         thread.accepted_post = post
         thread.save(update_fields=["accepted_post"])
+        touch(thread_id=thread.pk, space_id=thread.space_id)
         record(
             actor=by,
             verb=Verb.ANSWER_ACCEPTED,
@@ -677,6 +700,7 @@ def thread_moderate(
             changed.append(field)
     if changed:
         thread.save(update_fields=changed)
+        touch(thread_id=thread.pk, space_id=thread.space_id)
         audit_log(actor=actor, action="convenor.thread.moderated", obj=thread, summary=", ".join(changed))
     return thread
 
@@ -706,7 +730,9 @@ def thread_recount(*, thread: Thread) -> Thread:
         reply_count=replies.count(),
         staff_reply_count=replies.filter(by_staff=True).count(),
         reaction_count=Reaction.objects.filter(post__thread=thread).count(),
+        version=F("version") + 1,
     )
+    Space.objects.filter(pk=thread.space_id).update(version=F("version") + 1)
     thread.refresh_from_db()
     return thread
 
@@ -715,6 +741,7 @@ def space_recount(*, space: Space) -> Space:
     Space.objects.filter(pk=space.pk).update(
         thread_count=Thread.objects.filter(space=space).count(),
         post_count=Post.objects.filter(thread__space=space).count(),
+        version=F("version") + 1,
     )
     space.refresh_from_db()
     return space

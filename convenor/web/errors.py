@@ -16,6 +16,8 @@ from django.shortcuts import render
 
 from convenor.core.errors import ApplicationError, ErrorCode
 
+PAGE_NAMESPACES = frozenset({"web", "events"})
+
 
 def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
     template = {404: "404.html", 403: "403.html"}.get(status, "web/error.html")
@@ -23,7 +25,7 @@ def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
 
 
 class ApplicationErrorMiddleware:
-    """Maps ApplicationError raised by the pages in the ``web`` namespace onto responses."""
+    """Maps ApplicationError raised by the pages (namespaces ``web`` and ``events``) onto responses."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -35,8 +37,9 @@ class ApplicationErrorMiddleware:
         if not isinstance(exception, ApplicationError):
             return None
         match = request.resolver_match
-        # The JSON API answers its own errors in its own shape; leave them alone.
-        if match is None or match.namespace != "web":
+        # The JSON API answers its own errors in its own shape; leave them alone. The event
+        # pages live under /events/ (namespace "events") beside the calendar files.
+        if match is None or match.namespace not in PAGE_NAMESPACES:
             return None
         if exception.code == ErrorCode.NOT_AUTHENTICATED:
             return redirect_to_login(request.get_full_path())

@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("people/", views.member_list, name="member_list"),
     path("people/new/", views.member_create, name="member_create"),
     path("people/merge-suggestions/", views.merge_suggestions, name="merge_suggestions"),

@@ -91,6 +91,18 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+# --- health --------------------------------------------------------------------------------
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """ "ok" when the process serves requests: for load balancers and uptime checks.
+
+    Deliberately touches no database, session or template, so it answers even while the
+    database is busy and costs next to nothing (bench/web.py uses it as the baseline).
+    """
+    return HttpResponse("ok", content_type="text/plain")
+
+
 # --- home ----------------------------------------------------------------------------------
 
 

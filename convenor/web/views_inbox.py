@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from convenor.core import access, notify
 from convenor.core.errors import ApplicationError, not_found
 from convenor.spaces import selectors
-from convenor.spaces.search import search_posts
-from convenor.web import forms, forms_spaces
+from convenor.spaces.search import COUNT_CAP, search_posts
+from convenor.web import calendar_links, forms, forms_spaces
+from convenor.web.search_html import render_hits
 from convenor.web.views import _page, _viewer
 
 RESULTS_PER_PAGE = 20
@@ -39,14 +40,25 @@ QUEUES = [
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    me = _viewer(request)
-    spaces = list(access.visible_spaces(me).order_by("name").values_list("pk", "name"))
+    """Search over the spaces the viewer may read: public ones only for anonymous visitors."""
+    me = request.user
+    # One query for the space menu and for the search itself (which keys its cache on versions).
+    readable = list(access.visible_spaces(me).order_by("name").values_list("pk", "name", "version"))
+    spaces = [(pk, name) for pk, name, _ in readable]
     form = forms_spaces.SearchForm(request.GET or None, spaces=spaces)
     q, space_id, author_id, page = "", None, None, 1
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         q, space_id, author_id, page = data["q"].strip(), data["space"], data["author"], data["page"] or 1
-    result = search_posts(viewer=me, q=q, space_id=space_id, author_id=author_id, page=page, page_size=RESULTS_PER_PAGE)
+    result = search_posts(
+        viewer=me,
+        q=q,
+        space_id=space_id,
+        author_id=author_id,
+        page=page,
+        page_size=RESULTS_PER_PAGE,
+        readable=sorted((pk, version) for pk, _, version in readable),
+    )
     author_name = ""
     if author_id is not None:
         # The name comes from a hit when there is one: the author of a post the viewer may
@@ -66,6 +78,8 @@ def search(request: HttpRequest) -> HttpResponse:
             "author_name": author_name,
             "space_id": space_id,
             "invalid": form.is_bound and not form.is_valid(),
+            "cap_label": f"{COUNT_CAP:,}",
+            "hits_html": render_hits(result.hits, q=q, space_id=space_id, author_id=author_id),
         },
     )
 
@@ -116,7 +130,11 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your notification settings were saved.")
             return redirect("web:notification_settings")
-    return render(request, "web/spaces/notification_settings.html", {"form": form})
+    return render(
+        request,
+        "web/spaces/notification_settings.html",
+        {"form": form, "events_feed_url": calendar_links.member_feed_url(me)},
+    )
 
 
 # Mail providers send the RFC 8058 one-click POST ("List-Unsubscribe=One-Click") without a

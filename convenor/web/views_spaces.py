@@ -10,12 +10,12 @@ an anonymous visitor to the login page (whether or not it exists, so nothing lea
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,11 +23,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from convenor.core import access
 from convenor.core.errors import ApplicationError, ErrorCode, not_found
 from convenor.core.models import User
+from convenor.events import selectors as event_selectors
+from convenor.events.models import Event
 from convenor.people import selectors as people_selectors
 from convenor.people.models import Member
 from convenor.spaces import markdown, selectors, services
 from convenor.spaces.models import Frame, MembershipState, Post, ReactionKind, Space, SpaceRole, Thread, ThreadKind
-from convenor.web import forms, forms_spaces
+from convenor.web import calendar_links, forms, forms_spaces, pagecache
+from convenor.web.post_html import Chip, PostRow, render_posts
 from convenor.web.views import _page, _safe_next, _viewer
 
 T = TypeVar("T")
@@ -35,6 +38,8 @@ T = TypeVar("T")
 SPACES_PER_PAGE = 50
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 100
+# A visitor's cached space page says "3 hours ago": let it age by a minute at most.
+SPACE_PAGE_TTL = 60
 # What each reaction says, beside its emoji (and for screen readers).
 REACTION_NAMES = {"like": "Like", "thanks": "Thanks", "insightful": "Insightful", "celebrate": "Celebrate"}
 TABS = [("latest", "Latest"), ("top", "Top"), ("unanswered", "Unanswered")]
@@ -124,10 +129,31 @@ def space_list(request: HttpRequest) -> HttpResponse:
 
 
 def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    if pagecache.for_visitor(request, ("tab", "page")):
+        # A visitor on a public space: one page for all, kept until a thread in it or one of
+        # its coming events changes (pagecache.py says exactly what the key holds).
+        stamp = pagecache.space_stamp(slug)
+        if stamp is not None:
+            key = pagecache.key("space", stamp, request.path, request.GET.get("tab", ""), request.GET.get("page", ""))
+            return pagecache.serve(request, key, lambda: _space_detail(request, slug), ttl=SPACE_PAGE_TTL)
+    return _space_detail(request, slug)
+
+
+def _space_detail(request: HttpRequest, slug: str) -> HttpResponse:
     space = _readable(request, lambda: access.space_by_slug_for_view(request.user, slug))
     tab = request.GET.get("tab", "latest")
     tab = tab if tab in dict(TABS) else "latest"
-    page = _page(request, selectors.space_threads(space=space, order=tab), THREADS_PER_PAGE)
+    events = event_selectors.events_of_space(viewer=request.user, space_id=space.pk)
+    return _space_page(request, space, tab, events)
+
+
+def _space_page(request: HttpRequest, space: Space, tab: str, events: list[Event]) -> HttpResponse:
+    paginator = Paginator(selectors.space_threads(space=space, order=tab), THREADS_PER_PAGE)
+    if tab != "unanswered":
+        # Every thread of the space is listed: its counter says how many, no COUNT(*) over
+        # them on every page view (services keep it; space_recount repairs it).
+        paginator.count = space.thread_count  # the cached_property, set before it is read
+    page = paginator.get_page(request.GET.get("page"))
     me_member = _viewer_member(request)
     moderator = me_member is not None and access.can_moderate(request.user, space)
     return render(
@@ -143,6 +169,11 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_moderate": moderator,
             "members": list(selectors.space_members(space=space)) if moderator else [],
             "invite_form": forms_spaces.InviteForm() if moderator else None,
+            "events": events,
+            "events_feed_url": calendar_links.space_feed_url(request.user, space),
+            # The moderator check above, reused: can_create_event(space=...) would ask again.
+            "can_create_event": access.is_authenticated(request.user)
+            and (moderator or access.can_create_event(request.user, frame=Frame.COMMUNITY, space=None)),
         },
     )
 
@@ -298,24 +329,6 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
 # --- threads -------------------------------------------------------------------------------
 
 
-@dataclass
-class Chip:
-    kind: str
-    emoji: str
-    name: str
-    count: int
-    mine: bool
-
-
-@dataclass
-class PostRow:
-    post: Post
-    chips: list[Chip]
-    is_opening: bool
-    can_edit: bool
-    can_accept: bool
-
-
 def _post_rows(
     posts: list[Post], *, thread: Thread, me: Member | None, moderator: bool, first_page: bool
 ) -> list[PostRow]:
@@ -350,6 +363,16 @@ def _post_rows(
 @require_http_methods(["GET", "POST"])
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     """The conversation, and the reply form at the bottom (POST here to reply or preview)."""
+    if pagecache.for_visitor(request, ("page",)):
+        # A visitor on a public space: one page for all, kept until the thread changes.
+        stamp = pagecache.thread_stamp(thread_id)
+        if stamp is not None:
+            key = pagecache.key("thread", stamp, request.path, request.GET.get("page", ""))
+            return pagecache.serve(request, key, lambda: _thread_detail(request, thread_id))
+    return _thread_detail(request, thread_id)
+
+
+def _thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     user = request.user
     thread = _readable(request, lambda: access.thread_for_view(user, thread_id))
     form = forms_spaces.ReplyForm(request.POST or None)
@@ -376,12 +399,29 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
         if candidate is not None:
             parent = candidate
             form = forms_spaces.ReplyForm(initial={"parent": parent.pk})
+    return _thread_page(request, thread, form, preview, parent)
 
+
+def _thread_page(
+    request: HttpRequest, thread: Thread, form: forms_spaces.ReplyForm, preview: str | None, parent: Post | None
+) -> HttpResponse:
+    user = request.user
     me_member = _viewer_member(request)
     moderator = me_member is not None and access.can_moderate(user, thread.space)
-    page = Paginator(selectors.thread_posts(thread=thread), POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.thread_page_posts(thread=thread), POSTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = _post_rows(
         list(page.object_list), thread=thread, me=me_member, moderator=moderator, first_page=page.number == 1
+    )
+    logged_in = access.is_authenticated(user)
+    posts_html = render_posts(
+        rows,
+        accepted_post_id=thread.accepted_post_id,
+        locked=thread.locked,
+        logged_in=logged_in,
+        page_number=page.number,
+        path=request.path,
+        # Only a logged-in viewer has forms on the posts; a visitor's page holds no token.
+        csrf_token=get_token(request) if logged_in else "",
     )
     accepted = access.post_for_view(user, thread.accepted_post_id) if thread.accepted_post_id else None
     return render(
@@ -391,7 +431,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
             "thread": thread,
             "space": thread.space,
             "page_obj": page,
-            "rows": rows,
+            "posts_html": posts_html,
             "accepted": accepted,
             "form": form,
             "preview": preview,

@@ -86,7 +86,8 @@ def test_demo_builds_the_expected_mix() -> None:
     assert Member.objects.filter(consent_to_contact=False).exists()
     assert Member.objects.filter(listed=True).exists() and Member.objects.filter(listed=False).exists()
     assert Activity.objects.filter(source=DEMO_SOURCE).count() >= SIZE
-    assert not Activity.objects.exclude(source=DEMO_SOURCE).exists()
+    # The rest is the conversations in spaces and the events, recorded as their services record them.
+    assert not Activity.objects.exclude(source=DEMO_SOURCE).exclude(place_kind__in=["space", "event"]).exists()
 
     summary = result.summary()
     assert "admin@northwind.example" in summary and DEMO_PASSWORD in summary

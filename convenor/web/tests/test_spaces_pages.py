@@ -84,13 +84,14 @@ def test_anonymous_reads_public_spaces_and_is_asked_to_log_in_for_the_rest(
         reverse("web:thread_detail", args=[members_only.pk]),
         reverse("web:space_detail", args=["no-such-space"]),
         reverse("web:thread_create", args=[square.slug]),
-        reverse("web:search"),
         reverse("web:notifications"),
         reverse("web:queues"),
     ):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("web:login")), url
+    # Search is open to visitors, over public spaces only (test_page_cache.py checks what it finds).
+    assert client.get(reverse("web:search"), {"q": "hello"}).status_code == 200
 
 
 def test_globex_never_sees_acme_private_space(

@@ -1,0 +1,110 @@
+"""Whole pages for anonymous visitors of public spaces, kept in the cache.
+
+Public spaces are read mostly by people who are not logged in and by search engines, and
+every one of them sees the same page. So the thread and space pages, for such a visitor,
+are rendered once and kept in Django's cache (settings CACHES: process memory by default,
+Redis with CONVENOR_CACHE_URL), under a key made of what the page shows:
+
+- the thread's or space's ``version``, which every write that changes the page bumps
+  (reply, edit, reaction, accepted answer, pin, lock, flag: spaces/services.py);
+- the row's own fields that appear on the page (title, space name, visibility, frame...);
+- for the space page, the upcoming events in its side column (id, version, update time);
+- the page number and tab.
+
+Before looking in the cache, one small SQL query reads that key's parts, and finds the
+thread or space only if its space is public (what access.visible_spaces lets an anonymous
+visitor read), so a space made private stops being served from the cache at once. On a
+miss the page is rendered by the usual view, permission gate and all. An entry lives at
+most ``TTL`` seconds: that bounds what the version does not cover (a member renamed,
+"3 hours ago" ageing, an event that has just ended).
+
+Never cached: a logged-in viewer (their page has their reactions, forms and CSRF tokens),
+a space that is not public, a request with messages to show, a request with query
+parameters other than the page's own, and anything but GET and HEAD.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from convenor.core import access
+from convenor.spaces.models import Visibility
+
+TTL = 300  # seconds
+PREFIX = "convenor:page:"
+
+
+def for_visitor(request: HttpRequest, params: Iterable[str]) -> bool:
+    """Whether this request may be answered from (and stored in) the anonymous page cache:
+    a GET by somebody not logged in, with only the page's own parameters, and no message
+    waiting for them ("You logged out" belongs in their page only)."""
+    if request.method not in ("GET", "HEAD") or access.is_authenticated(request.user):
+        return False
+    if not set(request.GET).issubset(params):
+        return False
+    return len(messages.get_messages(request)) == 0  # len() looks without marking them read
+
+
+def key(kind: str, *parts: object) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"{PREFIX}{kind}:{digest}"
+
+
+# One indexed row each, in plain SQL: this runs on every cached page view, where the ORM's
+# query building would cost more than the rest of the request. Only public spaces match:
+# what an anonymous visitor may read (access.visible_spaces), and nothing else is cached.
+_THREAD_STAMP = (
+    "SELECT t.id, t.version, t.created_at, t.title, t.kind, t.pinned, t.locked, t.needs_staff, "
+    "t.accepted_post_id, t.reply_count, t.author_id, s.id, s.slug, s.name, s.frame "
+    "FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id WHERE t.id = %s AND s.visibility = %s"
+)
+_SPACE_STAMP = (
+    "SELECT id, version, created_at, slug, name, description, frame, charter, archived_at, thread_count, post_count "
+    "FROM spaces_space WHERE slug = %s AND visibility = %s"
+)
+# Every column of the space's events that have not ended: any change to one changes the key.
+_SPACE_EVENTS = "SELECT * FROM events_event WHERE space_id = %s AND ends_at > %s ORDER BY id"
+
+
+def thread_stamp(thread_id: int) -> tuple[object, ...] | None:
+    """What a public thread's page depends on, or None when the thread is not public."""
+    with connection.cursor() as cur:
+        cur.execute(_THREAD_STAMP, [thread_id, Visibility.PUBLIC.value])
+        row = cur.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def space_stamp(slug: str) -> tuple[object, ...] | None:
+    """What a public space's page depends on (its row, version and coming events), or None."""
+    with connection.cursor() as cur:
+        cur.execute(_SPACE_STAMP, [slug, Visibility.PUBLIC.value])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cur.execute(_SPACE_EVENTS, [row[0], timezone.now()])
+        events = cur.fetchall()
+    return (tuple(row), tuple(tuple(e) for e in events))
+
+
+def serve(request: HttpRequest, cache_key: str, render: Callable[[], HttpResponse], ttl: int = TTL) -> HttpResponse:
+    """The cached page under `cache_key`, or `render()`'s, stored when it is a plain 200 that
+    holds nothing of this visitor's (no cookie set, no CSRF token used)."""
+    hit = cache.get(cache_key)
+    if hit is not None:
+        content, content_type = hit
+        response = HttpResponse(content, content_type=content_type)
+        response["X-Convenor-Cache"] = "hit"
+        return response
+    response = render()
+    personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+    if response.status_code == 200 and not response.streaming and not personal:
+        cache.set(cache_key, (response.content, response["Content-Type"]), ttl)
+        response["X-Convenor-Cache"] = "miss"
+    return response
