@@ -28,16 +28,23 @@ def _setup() -> None:
 
 
 def _progress(label: str) -> Callable[[int, int], None]:
-    """A one-line progress report on stderr, for long work."""
+    """A progress report on stderr for long work: one line updated in place at a terminal,
+    otherwise a line every few seconds. A total of 0 means "not known": rows only."""
     started = time.monotonic()
     tty = sys.stderr.isatty()
+    last = [0.0]
 
     def report(done: int, total: int) -> None:
-        pct = 100 * done // total if total else 100
-        line = f"{label}: {done:,}/{total:,} ({pct}%) {time.monotonic() - started:.1f}s"
+        now = time.monotonic()
+        finished = total > 0 and done >= total
+        if not finished and now - last[0] < (0.2 if tty else 5.0):
+            return
+        last[0] = now
+        amount = f"{done:,}/{total:,} rows ({100 * done // total}%)" if total else f"{done:,} rows"
+        line = f"{label}: {amount}, {now - started:.1f}s"
         if tty:
-            print("\r" + line, end="\n" if done >= total else "", file=sys.stderr, flush=True)
-        elif done >= total or pct % 25 == 0:
+            print("\r" + line.ljust(60), end="", file=sys.stderr, flush=True)
+        else:
             print(line, file=sys.stderr, flush=True)
 
     return report
@@ -72,6 +79,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CliError("--members must be at least 1")
     call_command("migrate", interactive=False, verbosity=0)
     result = build_demo(members=args.members, seed=args.seed, reset=args.reset, progress=_progress("demo"))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # end the progress line
     print(result.summary())
     return 0
 

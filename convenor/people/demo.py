@@ -725,7 +725,9 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
             def tick(rows: int) -> None:
                 nonlocal done
                 done += rows
-                progress(done, total)
+                # The conversations and events plan their rows as they go: past the people
+                # part's known total, report rows written without a percentage (total 0).
+                progress(done, total if done <= total else 0)
 
             # Organisations and their domains.
             new = slice(1, n_orgs)
