@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-from . import events, me, members, notifications, organizations, relationships, search, spaces, threads
+from . import charter, events, me, members, notifications, organizations, relationships, search, spaces, threads
 from .auth import BearerToken
 from .errors import api_root, json_method_not_allowed, register_handlers, unknown_path
 
@@ -51,3 +51,4 @@ api.add_router("", threads.router)
 api.add_router("", events.router)
 api.add_router("", search.router)
 api.add_router("", notifications.router)
+api.add_router("", charter.router)

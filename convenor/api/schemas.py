@@ -421,6 +421,9 @@ class ThreadOut(Schema):
     locked: bool
     needs_staff: bool
     accepted_post_id: int | None
+    state: Literal["published", "held", "rejected"] = Field(
+        description="A thread whose opening post is held is seen only by its author and the space's moderators."
+    )
     reply_count: int
     staff_reply_count: int = Field(description="Replies written by staff.")
     reaction_count: int
@@ -449,6 +452,9 @@ class PostOut(Schema):
     )
     my_reactions: list[ReactionKind] = Field(description="The kinds the token user has given.")
     accepted: bool = Field(description="Whether this is the thread's accepted answer.")
+    state: Literal["published", "held", "rejected"] = Field(
+        description="Held and rejected posts are seen only by their author and the space's moderators."
+    )
 
     @staticmethod
     def resolve_reactions(obj: Post) -> dict[str, int]:
@@ -480,7 +486,8 @@ class ThreadDetailOut(ThreadOut):
 
     @staticmethod
     def resolve_opening_post(obj: Thread) -> Post | None:
-        return space_selectors.thread_posts(thread=obj).select_related("thread").first()
+        # Whoever may see the thread may see its opening post (held together, by one author).
+        return space_selectors.opening_post(thread=obj)
 
     @staticmethod
     def resolve_following(obj: Thread, context: Any) -> bool:

@@ -50,7 +50,7 @@ def thread_list(
 ) -> dict[str, Any]:
     """Threads of a space: latest (pinned first), top, or unanswered."""
     space = access.space_for_view(viewer(request), space_id)
-    return paginate(request, selectors.space_threads(space=space, order=filters.order), page)
+    return paginate(request, selectors.space_threads(space=space, order=filters.order, viewer=request.user), page)
 
 
 @router.post("/spaces/{space_id}/threads", response={201: ThreadDetailOut, **ERRORS})
@@ -123,7 +123,7 @@ def post_list(request: HttpRequest, thread_id: int, page: Query[PageParams]) -> 
     """The thread's posts, oldest first; the first is the opening post."""
     thread = access.thread_for_view(viewer(request), thread_id)
     # The thread row comes along so that each post can say whether it is the accepted answer.
-    return paginate(request, selectors.thread_posts(thread=thread).select_related("thread"), page)
+    return paginate(request, selectors.thread_posts(thread=thread, viewer=request.user).select_related("thread"), page)
 
 
 @router.post("/threads/{thread_id}/posts", response={201: PostOut, **ERRORS})

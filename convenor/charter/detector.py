@@ -220,12 +220,27 @@ def training_paths(*, with_extra: bool = False) -> list[Path]:
 
 
 def extra_examples() -> list[Example]:
-    """Examples from moderators' decisions, added by `convenor charter retrain`.
+    """Examples from moderators' decisions on held posts, added by `convenor charter retrain`:
+    an approved post was community after all, a rejected or moved one promotional.
 
-    The moderation queue does not exist yet; when it does, approved held posts become
-    "community" examples and rejected ones "promotional".
+    The text is the one decided on (kept with the decision). Empty without a database.
     """
-    return []
+    from django.db import DatabaseError
+
+    from convenor.spaces.models import Decision, ModerationDecision
+
+    try:
+        rows = list(ModerationDecision.objects.exclude(text="").values_list("pk", "decision", "text"))
+    except DatabaseError:
+        return []
+    return [
+        Example(
+            text=text[:MAX_TEXT_CHARS],
+            label="community" if decision == Decision.APPROVE else "promotional",
+            source=f"moderation:{pk}",
+        )
+        for pk, decision, text in rows
+    ]
 
 
 def _dedupe(examples: Iterable[Example]) -> list[Example]:

@@ -18,6 +18,8 @@ class TrainResult:
     heldout: Metrics
     independent: Metrics
     independent2: Metrics
+    n_decisions: int = 0
+    moderators_false_positive_rate: str = "no decisions yet"
 
     def summary(self) -> str:
         def line(name: str, m: Metrics) -> str:
@@ -33,6 +35,8 @@ class TrainResult:
                 line("heldout", self.heldout),
                 line("independent", self.independent),
                 line("independent2", self.independent2),
+                f"  moderators' decisions added: {self.n_decisions}; "
+                f"measured false-positive rate (approved held posts / decided): {self.moderators_false_positive_rate}",
             ]
         )
 
@@ -53,7 +57,11 @@ def charter_model_train(*, with_extra: bool = False, path: Path | None = None) -
     heldout = model.evaluate(detector.read_jsonl(CORPUS_DIR / "heldout.jsonl")[0])
     independent = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent.jsonl")[0])
     independent2 = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent2.jsonl")[0])
+    from convenor.charter.selectors import false_positive_rate
+
     return TrainResult(
+        n_decisions=len(extra),
+        moderators_false_positive_rate=false_positive_rate().describe() if with_extra else "not measured",
         model=model,
         path=target,
         seconds=seconds,

@@ -312,10 +312,24 @@ def can_create_spaces(user: AnyUser) -> bool:
     return has_role(user, SPACE_ADMINS)
 
 
+def shown_q(user: AnyUser, *, prefix: str = "", space: str = "space") -> Q:
+    """Which threads (or, with `prefix`/`space`, posts) of readable spaces `user` sees: the
+    published ones, and held or rejected ones only when they wrote them or moderate the space."""
+    from convenor.spaces.models import PostState
+
+    if has_role(user, SPACE_ADMINS):
+        return Q()
+    shown = Q(**{f"{prefix}state": PostState.PUBLISHED})
+    me = viewer_member(user)
+    if me is not None:
+        shown |= Q(**{f"{prefix}author": me}) | Q(**{f"{space}__in": _moderated_space_ids(me).values("pk")})
+    return shown
+
+
 def visible_threads(user: AnyUser) -> QuerySet[Thread]:
     from convenor.spaces.models import Thread
 
-    return Thread.objects.filter(space__in=visible_spaces(user).values("pk"))
+    return Thread.objects.filter(shown_q(user), space__in=visible_spaces(user).values("pk"))
 
 
 def thread_for_view(user: AnyUser, thread_id: int) -> Thread:
@@ -328,7 +342,11 @@ def thread_for_view(user: AnyUser, thread_id: int) -> Thread:
 def visible_posts(user: AnyUser) -> QuerySet[Post]:
     from convenor.spaces.models import Post
 
-    return Post.objects.filter(thread__space__in=visible_spaces(user).values("pk"))
+    return Post.objects.filter(
+        shown_q(user, space="thread__space"),
+        shown_q(user, prefix="thread__", space="thread__space"),
+        thread__space__in=visible_spaces(user).values("pk"),
+    )
 
 
 def post_for_view(user: AnyUser, post_id: int) -> Post:
@@ -336,6 +354,17 @@ def post_for_view(user: AnyUser, post_id: int) -> Post:
     if post is None:
         raise not_found("No such post")
     return post
+
+
+def post_for_moderation(user: AnyUser, post_id: int) -> Post:
+    """A post `user` may decide on (a moderator of its space); NOT_FOUND when they cannot see it."""
+    post = post_for_view(user, post_id)
+    require(can_moderate(user, post.thread.space), "Only the space's moderators decide on held posts")
+    return post
+
+
+def can_see_leakage_report(user: AnyUser) -> bool:
+    return is_staff(user)
 
 
 def post_for_change(user: AnyUser, post_id: int) -> Post:

@@ -34,6 +34,17 @@ class Visibility(models.TextChoices):
     GROUP = "group", "Group: the members of one group"
 
 
+class PostState(models.TextChoices):
+    """Whether a post (or a thread, by its opening post) is shown: community spaces hold pitches."""
+
+    PUBLISHED = "published", "Published"
+    HELD = "held", "Held for the charter"
+    REJECTED = "rejected", "Rejected"
+
+
+DEFAULT_CHARTER_THRESHOLD = 0.5
+
+
 class Space(models.Model):
     """A place for conversations, framed as community or commercial."""
 
@@ -57,6 +68,8 @@ class Space(models.Model):
     # Bumped (with F()) by every change that alters what the space page shows of its threads:
     # the anonymous page cache (convenor/web/pagecache.py) keys on it.
     version = models.PositiveIntegerField(default=0, db_default=0)
+    # A post in a community space whose promotional probability is over this is held.
+    charter_threshold = models.FloatField(default=DEFAULT_CHARTER_THRESHOLD, db_default=DEFAULT_CHARTER_THRESHOLD)
 
     class Meta:
         ordering = ["name"]
@@ -153,6 +166,10 @@ class Thread(models.Model):
     # Bumped (with F()) by every change to the thread or its posts (reply, edit, reaction,
     # accepted answer, pin, lock, flag): the thread page cache keys on it.
     version = models.PositiveIntegerField(default=0, db_default=0)
+    # Held while its opening post is held: seen only by its author and the space's moderators.
+    state = models.CharField(
+        max_length=16, choices=PostState.choices, default=PostState.PUBLISHED, db_default="published"
+    )
 
     class Meta:
         ordering = ["-pinned", "-last_post_at"]
@@ -186,6 +203,10 @@ class Post(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     reaction_count = models.PositiveIntegerField(default=0)
+    # Held and rejected posts are seen only by their author and the space's moderators.
+    state = models.CharField(
+        max_length=16, choices=PostState.choices, default=PostState.PUBLISHED, db_default="published"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -282,3 +303,53 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} follows {self.space or self.thread}"
+
+
+class CharterCheck(models.Model):
+    """The charter check of a held post: its score, the reasons shown to its author, and the review."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="charter_check")
+    # None when the detector was unavailable (no model file): the post waits for a moderator.
+    score = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField()
+    # Each reason: {"phrase", "weight", "kind", "signal", "describe"}, strongest first.
+    reasons = models.JSONField(default=list, blank=True)
+    unavailable = models.BooleanField(default=False)
+    checked_at = models.DateTimeField(default=timezone.now)
+    review_requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"charter check of post {self.post_id}"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+    MOVE = "move", "Moved to a commercial space"
+
+
+class ModerationDecision(models.Model):
+    """A moderator's decision on a held post; append-only, the measure of the detector's errors."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="moderation_decisions")
+    # The community space the post was held in (a moved post's thread changes space later).
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="moderation_decisions")
+    moderator = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    score = models.FloatField(null=True, blank=True)
+    # The text decided on, kept for retraining even if the post is edited later.
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=[c.value for c in Decision]), name="spaces_moderationdecision_decision_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["space", "created_at"], name="spaces_decision_space_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.decision} post {self.post_id}"

@@ -118,7 +118,12 @@ def search_posts(
 
 
 def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page_size: int) -> SearchPage:
-    filters = [f"t.space_id IN ({','.join(['%s'] * len(space_ids))})"]
+    # Held and rejected posts (and threads) are never found: only their author and moderators see them.
+    filters = [
+        f"t.space_id IN ({','.join(['%s'] * len(space_ids))})",
+        "p.state = 'published'",
+        "t.state = 'published'",
+    ]
     params: list[Any] = list(space_ids)
     if author_id is not None:
         filters.append("p.author_id = %s")

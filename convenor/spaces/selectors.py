@@ -13,6 +13,7 @@ from convenor.spaces.models import (
     MembershipState,
     Post,
     PostRevision,
+    PostState,
     Reaction,
     Space,
     SpaceMembership,
@@ -51,28 +52,43 @@ def space_members(*, space: Space) -> QuerySet[SpaceMembership]:
     )
 
 
-def space_threads(*, space: Space, order: str = "latest") -> QuerySet[Thread]:
-    """Threads of a space the viewer already may read: latest, top, or unanswered."""
-    qs = Thread.objects.filter(space=space)
+def space_threads(*, space: Space, order: str = "latest", viewer: AnyUser | None = None) -> QuerySet[Thread]:
+    """Threads of a space the viewer already may read: latest, top, or unanswered. Held
+    threads only for their author and the space's moderators (published only without a viewer)."""
+    qs = Thread.objects.filter(space=space).filter(
+        access.shown_q(viewer) if viewer is not None else Q(state=PostState.PUBLISHED)
+    )
     if order == "unanswered":
         qs = qs.filter(reply_count=0)
     return qs.select_related("author").order_by(*THREAD_ORDERS.get(order, THREAD_ORDERS["latest"]))
 
 
-def thread_posts(*, thread: Thread) -> QuerySet[Post]:
+def _shown_posts(thread: Thread, viewer: AnyUser | None) -> QuerySet[Post]:
+    shown = access.shown_q(viewer, space="thread__space") if viewer is not None else Q(state=PostState.PUBLISHED)
+    return Post.objects.filter(shown, thread=thread)
+
+
+def thread_posts(*, thread: Thread, viewer: AnyUser | None = None) -> QuerySet[Post]:
+    """The posts of a thread the viewer already may read; held ones only for their author and
+    the space's moderators (published only without a viewer)."""
     return (
-        Post.objects.filter(thread=thread)
+        _shown_posts(thread, viewer)
         .select_related("author", "author__user", "parent", "parent__author")
         .prefetch_related(Prefetch("reactions", queryset=Reaction.objects.only("post_id", "kind", "member_id")))
         .order_by("created_at", "pk")
     )
 
 
-def thread_page_posts(*, thread: Thread) -> QuerySet[Post]:
+def opening_post(*, thread: Thread) -> Post | None:
+    """The first post of a thread the viewer already may read."""
+    return Post.objects.filter(thread=thread).select_related("thread").order_by("created_at", "pk").first()
+
+
+def thread_page_posts(*, thread: Thread, viewer: AnyUser | None = None) -> QuerySet[Post]:
     """The posts of a thread as its page shows them: only the columns it needs (not the
     Markdown source nor the plain text), with author, replied-to author and reactions."""
     return (
-        Post.objects.filter(thread=thread)
+        _shown_posts(thread, viewer)
         .select_related("author", "parent", "parent__author")
         .only(
             "id",
@@ -84,6 +100,7 @@ def thread_page_posts(*, thread: Thread) -> QuerySet[Post]:
             "created_at",
             "edited_at",
             "reaction_count",
+            "state",
             "author__id",
             "author__name",
             "parent__id",
@@ -109,7 +126,7 @@ def queue_unanswered(*, viewer: AnyUser) -> QuerySet[Thread]:
     """Threads nobody has replied to, oldest first: they have waited longest."""
     return (
         access.visible_threads(viewer)
-        .filter(reply_count=0, locked=False)
+        .filter(reply_count=0, locked=False, state=PostState.PUBLISHED)
         .select_related("space", "author")
         .order_by("created_at")
     )
@@ -121,7 +138,7 @@ def queue_needs_staff(*, viewer: AnyUser) -> QuerySet[Thread]:
     return (
         access.visible_threads(viewer)
         .filter(Q(needs_staff=True) | Q(kind=ThreadKind.QUESTION, accepted_post__isnull=True))
-        .filter(staff_reply_count=0, locked=False)
+        .filter(staff_reply_count=0, locked=False, state=PostState.PUBLISHED)
         .select_related("space", "author")
         .order_by("created_at")
     )
@@ -133,7 +150,7 @@ def queue_customer_answers(*, viewer: AnyUser) -> QuerySet[Post]:
     asker_is_customer = Q(thread__author__role=Role.CUSTOMER)
     return (
         access.visible_posts(viewer)
-        .filter(author_is_customer, asker_is_customer)
+        .filter(author_is_customer, asker_is_customer, state=PostState.PUBLISHED)
         .exclude(author=F("thread__author"))
         .select_related("thread", "thread__space", "author", "thread__author")
         .order_by("-created_at")

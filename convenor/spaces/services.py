@@ -16,6 +16,8 @@ from django.utils.text import slugify
 
 from convenor.activity.models import Verb
 from convenor.activity.services import record
+from convenor.charter import policy as charter_policy
+from convenor.charter.policy import Verdict as CharterVerdict
 from convenor.core.audit import audit_log
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.core.models import User
@@ -25,12 +27,16 @@ from convenor.people.selectors import accounts_of
 from convenor.spaces import markdown
 from convenor.spaces.models import (
     DEFAULT_CHARTER,
+    CharterCheck,
+    Decision,
     Follow,
     Frame,
     MembershipState,
     Mention,
+    ModerationDecision,
     Post,
     PostRevision,
+    PostState,
     Reaction,
     ReactionKind,
     Space,
@@ -463,6 +469,8 @@ def thread_create(
     body = _check_body(body)
     _check_can_post(space, author)
     mentions = _resolve_mentions(body, author, space)
+    verdict = _charter(space, f"{title}\n\n{body}")
+    state = PostState.HELD if verdict is not None and verdict.held else PostState.PUBLISHED
     now = timezone.now()
     with transaction.atomic():
         thread = Thread.objects.create(
@@ -473,6 +481,7 @@ def thread_create(
             created_at=now,
             last_post_at=now,
             needs_staff=needs_staff,
+            state=state,
         )
         post = Post.objects.create(
             thread=thread,
@@ -482,35 +491,45 @@ def thread_create(
             text=markdown.plain_text(html),
             by_staff=_is_staff(author),
             created_at=now,
+            state=state,
         )
-        Space.objects.filter(pk=space.pk).update(
-            thread_count=F("thread_count") + 1, post_count=F("post_count") + 1, version=F("version") + 1
-        )
-        record(
-            actor=author,
-            verb=Verb.POSTED,
-            origin_id=f"post:{post.pk}",
-            object_kind="post",
-            object_id=post.pk,
+        if verdict is not None and verdict.held:
+            _hold(post, verdict)
+        else:
+            _publish_opening(thread, post, mentions)
+    return thread
+
+
+def _publish_opening(thread: Thread, post: Post, mentions: list[Member]) -> None:
+    """What publishing an opening post does: counters, the activity log, notifications."""
+    space, author = thread.space, post.author
+    Space.objects.filter(pk=space.pk).update(
+        thread_count=F("thread_count") + 1, post_count=F("post_count") + 1, version=F("version") + 1
+    )
+    record(
+        actor=author,
+        verb=Verb.POSTED,
+        origin_id=f"post:{post.pk}",
+        object_kind="post",
+        object_id=post.pk,
+        place_kind=PLACE,
+        place_id=space.pk,
+        occurred_at=post.created_at,
+    )
+    _after_post(post, mentions, author)
+    followers = Member.objects.filter(follows__space=space).exclude(pk=author.pk).select_related("user")
+    notify(
+        _users(list(followers)),
+        Note(
+            kind="new_thread",
+            title=f"New in {space.name}: {thread.title}",
+            url=_thread_url(thread),
+            key=f"thread:{thread.pk}",
+            actor_name=author.name,
             place_kind=PLACE,
             place_id=space.pk,
-            occurred_at=now,
-        )
-        _after_post(post, mentions, author)
-        followers = Member.objects.filter(follows__space=space).exclude(pk=author.pk).select_related("user")
-        notify(
-            _users(list(followers)),
-            Note(
-                kind="new_thread",
-                title=f"New in {space.name}: {title}",
-                url=_thread_url(thread),
-                key=f"thread:{thread.pk}",
-                actor_name=author.name,
-                place_kind=PLACE,
-                place_id=space.pk,
-            ),
-        )
-    return thread
+        ),
+    )
 
 
 def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None = None) -> Post:
@@ -522,6 +541,8 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
     body = _check_body(body)
     if parent is not None and parent.thread_id != thread.pk:
         raise invalid("You can only reply to a post in the same thread", parent="not in this thread")
+    # Scored before the lock is taken: the model's few milliseconds need not hold the thread.
+    verdict = _charter(thread.space, body)
     with transaction.atomic():
         # Lock the thread row: a lock and a reply racing each other must not both win.
         thread = Thread.objects.select_for_update().select_related("space").get(pk=thread.pk)
@@ -529,9 +550,7 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
             raise ApplicationError(ErrorCode.CONFLICT, "This thread is locked; no new replies")
         _check_can_post(thread.space, author)
         mentions = _resolve_mentions(body, author, thread.space)
-        replied_to = parent or Post.objects.filter(thread=thread).order_by("created_at", "pk").first()
-        now = timezone.now()
-        by_staff = _is_staff(author)
+        held = verdict is not None and verdict.held
         post = Post.objects.create(
             thread=thread,
             author=author,
@@ -539,54 +558,69 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
             body=body,
             html=(html := _render(body, mentions, author)),
             text=markdown.plain_text(html),
-            by_staff=by_staff,
-            created_at=now,
+            by_staff=_is_staff(author),
+            created_at=timezone.now(),
+            state=PostState.HELD if held else PostState.PUBLISHED,
         )
-        Thread.objects.filter(pk=thread.pk).update(
-            reply_count=F("reply_count") + 1,
-            staff_reply_count=F("staff_reply_count") + (1 if by_staff else 0),
-            last_post_at=now,
-            version=F("version") + 1,
-        )
-        Space.objects.filter(pk=thread.space_id).update(post_count=F("post_count") + 1, version=F("version") + 1)
-        target = replied_to.author if replied_to is not None else thread.author
-        record(
-            actor=author,
-            verb=Verb.REPLIED,
-            origin_id=f"post:{post.pk}",
-            target_member=target if target.pk != author.pk else None,
-            object_kind="post",
-            object_id=post.pk,
-            place_kind=PLACE,
-            place_id=thread.space_id,
-            occurred_at=now,
-            data={"thread": thread.pk, "parent": replied_to.pk if replied_to else None},
-        )
-        _after_post(post, mentions, author)
-        mentioned = {m.pk for m in mentions}
-        followers = (
-            Member.objects.filter(Q(follows__thread=thread) | Q(pk=target.pk))
-            .exclude(pk__in=[author.pk, *mentioned])
-            .select_related("user")
-            .distinct()
-        )
-        notify(
-            _users(list(followers)),
-            Note(
-                kind="reply",
-                title=f"{author.name} replied in “{thread.title}”",
-                url=_thread_url(thread, post),
-                key=f"post:{post.pk}",
-                actor_name=author.name,
-                place_kind=PLACE,
-                place_id=thread.space_id,
-            ),
-        )
+        if verdict is not None and verdict.held:
+            _hold(post, verdict)
+        else:
+            _publish_reply(thread, post, mentions)
     return post
 
 
+def _publish_reply(thread: Thread, post: Post, mentions: list[Member]) -> None:
+    """What publishing a reply does: counters, the activity log (``replied``), notifications."""
+    author, parent, now = post.author, post.parent, timezone.now()
+    replied_to = parent or Post.objects.filter(thread=thread).order_by("created_at", "pk").first()
+    Thread.objects.filter(pk=thread.pk).update(
+        reply_count=F("reply_count") + 1,
+        staff_reply_count=F("staff_reply_count") + (1 if post.by_staff else 0),
+        last_post_at=now,
+        version=F("version") + 1,
+    )
+    Space.objects.filter(pk=thread.space_id).update(post_count=F("post_count") + 1, version=F("version") + 1)
+    target = replied_to.author if replied_to is not None else thread.author
+    record(
+        actor=author,
+        verb=Verb.REPLIED,
+        origin_id=f"post:{post.pk}",
+        target_member=target if target.pk != author.pk else None,
+        object_kind="post",
+        object_id=post.pk,
+        place_kind=PLACE,
+        place_id=thread.space_id,
+        occurred_at=post.created_at,
+        data={"thread": thread.pk, "parent": replied_to.pk if replied_to else None},
+    )
+    _after_post(post, mentions, author)
+    mentioned = {m.pk for m in mentions}
+    followers = (
+        Member.objects.filter(Q(follows__thread=thread) | Q(pk=target.pk))
+        .exclude(pk__in=[author.pk, *mentioned])
+        .select_related("user")
+        .distinct()
+    )
+    notify(
+        _users(list(followers)),
+        Note(
+            kind="reply",
+            title=f"{author.name} replied in “{thread.title}”",
+            url=_thread_url(thread, post),
+            key=f"post:{post.pk}",
+            actor_name=author.name,
+            place_kind=PLACE,
+            place_id=thread.space_id,
+        ),
+    )
+
+
 def post_edit(*, post: Post, editor: Member, body: str) -> Post:
-    """Change a post's text, keeping the old text as a revision."""
+    """Change a post's text, keeping the old text as a revision.
+
+    In a community space the new text is scored again: a held post that now keeps the
+    charter is published, and a published one edited into a pitch is held.
+    """
     body = _check_body(body)
     thread = post.thread
     if thread.locked and editor.pk == post.author_id:
@@ -594,6 +628,10 @@ def post_edit(*, post: Post, editor: Member, body: str) -> Post:
     if body == post.body:
         return post
     mentions = _resolve_mentions(body, post.author, thread.space)
+    opening = _is_opening(post)
+    verdict = None
+    if post.state != PostState.REJECTED:
+        verdict = _charter(thread.space, f"{thread.title}\n\n{body}" if opening else body)
     with transaction.atomic():
         PostRevision.objects.create(post=post, body=post.body, edited_by=editor)
         post.body = body
@@ -603,8 +641,217 @@ def post_edit(*, post: Post, editor: Member, body: str) -> Post:
         post.save(update_fields=["body", "html", "text", "edited_at"])
         # The space too: search results (convenor/spaces/search.py) are cached by space version.
         touch(thread_id=post.thread_id, space_id=thread.space_id)
-        _after_post(post, mentions, post.author)
+        if verdict is not None and verdict.held:
+            _hold(post, verdict)
+            if post.state == PostState.PUBLISHED:
+                _set_state(post, PostState.HELD, opening=opening)
+                thread_recount(thread=thread)
+                space_recount(space=thread.space)
+        elif post.state == PostState.HELD:
+            _publish(post, mentions)
+        elif post.state == PostState.PUBLISHED:
+            _after_post(post, mentions, post.author)
     return post
+
+
+# --- the charter: held posts ----------------------------------------------------------------
+
+
+def _charter(space: Space, text: str) -> CharterVerdict | None:
+    """The charter check of a text posted in `space`; None in a commercial space (not filtered)."""
+    if space.frame != Frame.COMMUNITY:
+        return None
+    return charter_policy.check(text, threshold=space.charter_threshold)
+
+
+def _hold(post: Post, verdict: CharterVerdict) -> CharterCheck:
+    check, _ = CharterCheck.objects.update_or_create(
+        post=post,
+        defaults={
+            "score": verdict.score,
+            "threshold": verdict.threshold,
+            "reasons": verdict.reasons,
+            "unavailable": verdict.unavailable,
+            "checked_at": timezone.now(),
+        },
+    )
+    return check
+
+
+def _is_opening(post: Post) -> bool:
+    first = Post.objects.filter(thread_id=post.thread_id).order_by("created_at", "pk").values_list("pk", flat=True)
+    return first.first() == post.pk
+
+
+def _set_state(post: Post, state: str, *, opening: bool) -> None:
+    Post.objects.filter(pk=post.pk).update(state=state)
+    post.state = state
+    if opening:
+        Thread.objects.filter(pk=post.thread_id).update(state=state, version=F("version") + 1)
+        post.thread.state = state
+
+
+def _publish(post: Post, mentions: list[Member] | None = None) -> None:
+    """Publish a held post: from now on it counts, is logged and notified like any other."""
+    thread = post.thread
+    if mentions is None:
+        mentions = _resolve_mentions(post.body, post.author, thread.space)
+    opening = _is_opening(post)
+    _set_state(post, PostState.PUBLISHED, opening=opening)
+    if opening:
+        _publish_opening(thread, post, mentions)
+    else:
+        _publish_reply(thread, post, mentions)
+
+
+def post_request_review(*, post: Post, member: Member) -> CharterCheck:
+    """The author of a held post asks a moderator to look at it; the space's moderators are told."""
+    if post.author_id != member.pk:
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only the author can ask for a review")
+    check = CharterCheck.objects.filter(post=post).first()
+    if post.state != PostState.HELD or check is None:
+        raise ApplicationError(ErrorCode.CONFLICT, "This post is not held")
+    if check.review_requested_at is None:
+        check.review_requested_at = timezone.now()
+        check.save(update_fields=["review_requested_at"])
+        space = post.thread.space
+        moderators = Member.objects.filter(
+            space_memberships__space=space,
+            space_memberships__role=SpaceRole.MODERATOR,
+            space_memberships__state=MembershipState.ACTIVE,
+        ).select_related("user")
+        notify(
+            _users(list(moderators)),
+            Note(
+                kind="review_requested",
+                title=f"{member.name} asks for a review of a held post in {space.name}",
+                url=reverse("web:moderation_queue"),
+                key=f"review:{post.pk}",
+                actor_name=member.name,
+                place_kind=PLACE,
+                place_id=space.pk,
+            ),
+        )
+    return check
+
+
+def post_move(*, post: Post, target: Space, by: Member) -> Thread:
+    """Move a held post to a commercial space in one step, published there; returns its thread.
+
+    The opening post takes its whole thread along; a reply becomes a new thread with the
+    same title. Raises VALIDATION when `target` is not a commercial space the author may
+    post in, CONFLICT when the post is not held.
+    """
+    if post.state != PostState.HELD:
+        raise ApplicationError(ErrorCode.CONFLICT, "Only a held post can be moved")
+    if target.frame != Frame.COMMERCIAL:
+        raise invalid(f"{target.name} is not a commercial space", space="choose a commercial space")
+    author = post.author
+    from convenor.core import access
+
+    if author.user is None or not access.visible_spaces(author.user).filter(pk=target.pk).exists():
+        raise invalid(f"{author.name} cannot post in {target.name}", space="choose a space the author can post in")
+    _check_can_post(target, author)
+    source = post.thread.space
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().select_related("space").get(pk=post.thread_id)
+        post.thread = thread
+        if _is_opening(post):
+            Thread.objects.filter(pk=thread.pk).update(space=target)
+            thread.space = target
+        else:
+            now = timezone.now()
+            old = thread
+            thread = Thread.objects.create(
+                space=target, title=old.title, author=author, created_at=now, last_post_at=now
+            )
+            Post.objects.filter(pk=post.pk).update(thread=thread, parent=None)
+            post.thread, post.parent = thread, None
+            thread_recount(thread=old)
+        mentions = _resolve_mentions(post.body, author, target)
+        _set_state(post, PostState.PUBLISHED, opening=True)
+        _publish_opening(thread, post, mentions)
+        thread_recount(thread=thread)
+        space_recount(space=source)
+        space_recount(space=target)
+        audit_log(
+            actor=by.user,
+            action="convenor.post.moved",
+            obj=thread,
+            summary=f"post {post.pk} from {source.name} to {target.name}",
+        )
+    return thread
+
+
+def post_moderate(
+    *,
+    post: Post,
+    moderator: Member,
+    decision: str,
+    reason: str = "",
+    target: Space | None = None,
+) -> ModerationDecision:
+    """A moderator's decision on a held post: approve (publish it), reject (it stays hidden and
+    the author is told why) or move (to the commercial space `target`). Always recorded.
+
+    Raises CONFLICT when the post is not held, VALIDATION for an unknown decision or a
+    move without a commercial target.
+    """
+    if decision not in Decision.values:
+        raise invalid(f"{decision!r} is not a decision", decision="approve, reject or move")
+    if post.state != PostState.HELD:
+        raise ApplicationError(ErrorCode.CONFLICT, "This post is not held; it was decided already")
+    if decision == Decision.MOVE and target is None:
+        raise invalid("Choose the commercial space to move it to", space="This field is required")
+    check = CharterCheck.objects.filter(post=post).first()
+    source = post.thread.space
+    with transaction.atomic():
+        if decision == Decision.APPROVE:
+            _publish(post)
+        elif decision == Decision.REJECT:
+            _set_state(post, PostState.REJECTED, opening=_is_opening(post))
+            if post.author.user is not None:
+                notify(
+                    [post.author.user],
+                    Note(
+                        kind="post_rejected",
+                        title=f"Your post in {source.name} was not published: {reason or 'it breaks the charter'}",
+                        url=_thread_url(post.thread, post),
+                        key=f"rejected:{post.pk}",
+                        actor_name=moderator.name,
+                        place_kind=PLACE,
+                        place_id=source.pk,
+                    ),
+                )
+        else:
+            assert target is not None  # checked above
+            post_move(post=post, target=target, by=moderator)
+        made = ModerationDecision.objects.create(
+            post=post,
+            space=source,
+            moderator=moderator,
+            decision=decision,
+            reason=reason.strip(),
+            score=check.score if check is not None else None,
+            text=post.body,
+        )
+        audit_log(
+            actor=moderator.user,
+            action=f"convenor.post.{decision}",
+            obj=post.thread,
+            summary=f"post {post.pk}: {reason.strip()}"[:200],
+        )
+    return made
+
+
+def space_set_threshold(*, space: Space, threshold: float, actor: User | None = None) -> Space:
+    """Set the probability over which a community space holds a post (between 0.05 and 0.99)."""
+    if not 0.05 <= threshold <= 0.99:
+        raise invalid("The threshold is a probability between 0.05 and 0.99", charter_threshold="0.05 to 0.99")
+    space.charter_threshold = threshold
+    space.save(update_fields=["charter_threshold"])
+    audit_log(actor=actor, action="convenor.space.threshold_set", obj=space, summary=f"{threshold:.2f}")
+    return space
 
 
 def reaction_toggle(*, post: Post, member: Member, kind: str) -> bool:
@@ -723,8 +970,9 @@ def follow_set(*, member: Member, on: bool, space: Space | None = None, thread: 
 
 def thread_recount(*, thread: Thread) -> Thread:
     """Repair the denormalised counters of one thread from its rows."""
-    posts = Post.objects.filter(thread=thread)
-    first = posts.order_by("created_at", "pk").values_list("pk", flat=True).first()
+    first = Post.objects.filter(thread=thread).order_by("created_at", "pk").values_list("pk", flat=True).first()
+    # Held and rejected replies are not counted: nobody but their author and moderators sees them.
+    posts = Post.objects.filter(thread=thread, state=PostState.PUBLISHED)
     replies = posts.exclude(pk=first) if first is not None else posts
     Thread.objects.filter(pk=thread.pk).update(
         reply_count=replies.count(),
@@ -739,8 +987,10 @@ def thread_recount(*, thread: Thread) -> Thread:
 
 def space_recount(*, space: Space) -> Space:
     Space.objects.filter(pk=space.pk).update(
-        thread_count=Thread.objects.filter(space=space).count(),
-        post_count=Post.objects.filter(thread__space=space).count(),
+        thread_count=Thread.objects.filter(space=space, state=PostState.PUBLISHED).count(),
+        post_count=Post.objects.filter(
+            thread__space=space, state=PostState.PUBLISHED, thread__state=PostState.PUBLISHED
+        ).count(),
         version=F("version") + 1,
     )
     space.refresh_from_db()
@@ -794,13 +1044,21 @@ def digests_send(*, frequency: str, now: datetime | None = None) -> int:
         readable = access.visible_spaces(user).values("pk")
         member = user.member
         threads = list(
-            Thread.objects.filter(space__follows__member=member, space__in=readable, created_at__gt=since)
+            Thread.objects.filter(
+                space__follows__member=member, space__in=readable, created_at__gt=since, state=PostState.PUBLISHED
+            )
             .exclude(author=member)
             .select_related("space")
             .order_by("space__name", "-created_at")[:50]
         )
         replies = list(
-            Post.objects.filter(thread__follows__member=member, thread__space__in=readable, created_at__gt=since)
+            Post.objects.filter(
+                thread__follows__member=member,
+                thread__space__in=readable,
+                created_at__gt=since,
+                state=PostState.PUBLISHED,
+                thread__state=PostState.PUBLISHED,
+            )
             .exclude(author=member)
             .select_related("thread", "author")
             .order_by("-created_at")[:50]

@@ -63,7 +63,9 @@ def key(kind: str, *parts: object) -> str:
 _THREAD_STAMP = (
     "SELECT t.id, t.version, t.created_at, t.title, t.kind, t.pinned, t.locked, t.needs_staff, "
     "t.accepted_post_id, t.reply_count, t.author_id, s.id, s.slug, s.name, s.frame "
-    "FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id WHERE t.id = %s AND s.visibility = %s"
+    "FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
+    # A held thread is never served from (nor stored in) the cache.
+    "WHERE t.id = %s AND s.visibility = %s AND t.state = 'published'"
 )
 _SPACE_STAMP = (
     "SELECT id, version, created_at, slug, name, description, frame, charter, archived_at, thread_count, post_count "

@@ -157,6 +157,13 @@ def render_posts(
                 f'<form method="post" action="{urls.accept(pk)}" class="inline">{csrf}'
                 f'<button class="btn btn-small" type="submit">Accept as answer</button></form>'
             )
+        if p.state != "published":
+            # Nobody else can see it: no replies to it, no reactions, only the edit.
+            reactions = ""
+            actions = f'<a class="btn btn-small btn-ghost" href="{urls.edit(pk)}">Edit</a>' if row.can_edit else ""
+            # Only its author and the space's moderators get this far (the selectors filter).
+            label = "Held for review" if p.state == "held" else "Rejected"
+            accepted_badge += f' <span class="badge badge-warn held-badge">{label}: not published</span>'
         out.append(
             f'<article class="{classes}" id="post-{pk}">\n'
             f'  <header class="post-head">\n'

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from convenor.web import views, views_inbox, views_spaces
+from convenor.web import views, views_charter, views_inbox, views_spaces
 
 app_name = "web"
 
@@ -84,4 +84,10 @@ urlpatterns = [
     path("notifications/<int:note_id>/", views_inbox.notification_open, name="notification_open"),
     path("unsubscribe/<str:token>/", views_inbox.unsubscribe, name="unsubscribe"),
     path("queues/", views_inbox.queues, name="queues"),
+    path("moderation/", views_charter.moderation_queue, name="moderation_queue"),
+    path("moderation/report/", views_charter.leakage_report, name="leakage_report"),
+    path("moderation/posts/<int:post_id>/decide/", views_charter.moderation_decide, name="moderation_decide"),
+    path("posts/<int:post_id>/move/", views_charter.post_move, name="post_move"),
+    path("posts/<int:post_id>/review/", views_charter.post_review, name="post_review"),
+    path("spaces/<slug:slug>/threshold/", views_charter.space_threshold, name="space_threshold"),
 ]

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from convenor.charter import selectors as charter_selectors
 from convenor.core import access
 from convenor.core.errors import ApplicationError, ErrorCode, not_found
 from convenor.core.models import User
@@ -148,7 +149,7 @@ def _space_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _space_page(request: HttpRequest, space: Space, tab: str, events: list[Event]) -> HttpResponse:
-    paginator = Paginator(selectors.space_threads(space=space, order=tab), THREADS_PER_PAGE)
+    paginator = Paginator(selectors.space_threads(space=space, order=tab, viewer=request.user), THREADS_PER_PAGE)
     if tab != "unanswered":
         # Every thread of the space is listed: its counter says how many, no COUNT(*) over
         # them on every page view (services keep it; space_recount repairs it).
@@ -408,7 +409,9 @@ def _thread_page(
     user = request.user
     me_member = _viewer_member(request)
     moderator = me_member is not None and access.can_moderate(user, thread.space)
-    page = Paginator(selectors.thread_page_posts(thread=thread), POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.thread_page_posts(thread=thread, viewer=user), POSTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     rows = _post_rows(
         list(page.object_list), thread=thread, me=me_member, moderator=moderator, first_page=page.number == 1
     )
@@ -424,6 +427,7 @@ def _thread_page(
         csrf_token=get_token(request) if logged_in else "",
     )
     accepted = access.post_for_view(user, thread.accepted_post_id) if thread.accepted_post_id else None
+    held = charter_selectors.held_posts_in_thread(thread_id=thread.pk, viewer=user) if logged_in else []
     return render(
         request,
         "web/spaces/thread_detail.html",
@@ -441,6 +445,9 @@ def _thread_page(
             "following": selectors.is_following(member=me_member, thread=thread),
             "membership": selectors.membership_of(space=thread.space, member=me_member),
             "left": MembershipState.LEFT,
+            "held_posts": held,
+            "viewer_member_id": me_member.pk if me_member is not None else None,
+            "move_targets": list(charter_selectors.move_targets(viewer=user)) if held else [],
         },
     )
 

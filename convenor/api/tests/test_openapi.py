@@ -71,6 +71,9 @@ ENDPOINTS = {
     ("post", "/api/v1/registrations/{registration_id}/checkin"),
     ("post", "/api/v1/registrations/{registration_id}/no-show"),
     ("post", "/api/v1/registrations/{registration_id}/survey"),
+    ("post", "/api/v1/charter/score"),
+    ("get", "/api/v1/moderation/queue"),
+    ("post", "/api/v1/moderation/{post_id}/decision"),
 }
 
 
