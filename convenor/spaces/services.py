@@ -67,6 +67,14 @@ def _users(members: list[Member]) -> list[User]:
     return accounts_of(members)
 
 
+def _tell(who: list[User], *, place_id: int, kind: str, title: str, url: str, key: str, actor_name: str = "") -> int:
+    """Notify `who` about something in the space `place_id`; once per person and key."""
+    return notify(
+        who,
+        Note(kind=kind, title=title, url=url, key=key, actor_name=actor_name, place_kind=PLACE, place_id=place_id),
+    )
+
+
 # --- spaces ---------------------------------------------------------------------------------
 
 
@@ -171,17 +179,14 @@ def account_space_create(*, organization: Organization, creator: Member, actor: 
             [SpaceMembership(space=space, member=m, state=MembershipState.INVITED, invited_by=creator) for m in people],
             ignore_conflicts=True,
         )
-        notify(
+        _tell(
             _users(people),
-            Note(
-                kind="invited",
-                title=f"You are invited to {space.name}",
-                url=_space_url(space),
-                key=f"space-invite:{space.pk}",
-                actor_name=creator.name,
-                place_kind=PLACE,
-                place_id=space.pk,
-            ),
+            place_id=space.pk,
+            kind="invited",
+            title=f"You are invited to {space.name}",
+            url=_space_url(space),
+            key=f"space-invite:{space.pk}",
+            actor_name=creator.name,
         )
     return space
 
@@ -213,16 +218,13 @@ def account_space_sync_member(affiliation: Affiliation) -> None:
         membership.save()
     if created or membership.state == MembershipState.ACTIVE:
         member = Member.objects.select_related("user").get(pk=affiliation.member_id)
-        notify(
+        _tell(
             _users([member]),
-            Note(
-                kind="added",
-                title=f"You were added to {space.name}",
-                url=_space_url(space),
-                key=f"space-added:{space.pk}:{affiliation.pk}",
-                place_kind=PLACE,
-                place_id=space.pk,
-            ),
+            place_id=space.pk,
+            kind="added",
+            title=f"You were added to {space.name}",
+            url=_space_url(space),
+            key=f"space-added:{space.pk}:{affiliation.pk}",
         )
 
 
@@ -301,17 +303,14 @@ def space_invite(*, space: Space, member: Member, by: Member) -> SpaceMembership
         else:
             m.state, m.invited_by = MembershipState.INVITED, by
             m.save()
-        notify(
+        _tell(
             _users([member]),
-            Note(
-                kind="invited",
-                title=f"{by.name} invited you to {space.name}",
-                url=_space_url(space),
-                key=f"space-invite:{space.pk}",
-                actor_name=by.name,
-                place_kind=PLACE,
-                place_id=space.pk,
-            ),
+            place_id=space.pk,
+            kind="invited",
+            title=f"{by.name} invited you to {space.name}",
+            url=_space_url(space),
+            key=f"space-invite:{space.pk}",
+            actor_name=by.name,
         )
     return m
 
@@ -414,17 +413,14 @@ def _after_post(post: Post, mentions: list[Member], author: Member) -> None:
             place_id=space.pk,
             occurred_at=post.created_at,
         )
-    notify(
+    _tell(
         [u for u in _users(mentions) if u.pk != author.user_id],
-        Note(
-            kind="mention",
-            title=f"{author.name} mentioned you in “{thread.title}”",
-            url=_thread_url(thread, post),
-            key=f"mention:{post.pk}",
-            actor_name=author.name,
-            place_kind=PLACE,
-            place_id=space.pk,
-        ),
+        place_id=space.pk,
+        kind="mention",
+        title=f"{author.name} mentioned you in “{thread.title}”",
+        url=_thread_url(thread, post),
+        key=f"mention:{post.pk}",
+        actor_name=author.name,
     )
     Follow.objects.get_or_create(member=author, thread=thread)
 
@@ -518,17 +514,14 @@ def _publish_opening(thread: Thread, post: Post, mentions: list[Member]) -> None
     )
     _after_post(post, mentions, author)
     followers = Member.objects.filter(follows__space=space).exclude(pk=author.pk).select_related("user")
-    notify(
+    _tell(
         _users(list(followers)),
-        Note(
-            kind="new_thread",
-            title=f"New in {space.name}: {thread.title}",
-            url=_thread_url(thread),
-            key=f"thread:{thread.pk}",
-            actor_name=author.name,
-            place_kind=PLACE,
-            place_id=space.pk,
-        ),
+        place_id=space.pk,
+        kind="new_thread",
+        title=f"New in {space.name}: {thread.title}",
+        url=_thread_url(thread),
+        key=f"thread:{thread.pk}",
+        actor_name=author.name,
     )
 
 
@@ -601,17 +594,14 @@ def _publish_reply(thread: Thread, post: Post, mentions: list[Member]) -> None:
         .select_related("user")
         .distinct()
     )
-    notify(
+    _tell(
         _users(list(followers)),
-        Note(
-            kind="reply",
-            title=f"{author.name} replied in “{thread.title}”",
-            url=_thread_url(thread, post),
-            key=f"post:{post.pk}",
-            actor_name=author.name,
-            place_kind=PLACE,
-            place_id=thread.space_id,
-        ),
+        place_id=thread.space_id,
+        kind="reply",
+        title=f"{author.name} replied in “{thread.title}”",
+        url=_thread_url(thread, post),
+        key=f"post:{post.pk}",
+        actor_name=author.name,
     )
 
 
@@ -720,17 +710,14 @@ def post_request_review(*, post: Post, member: Member) -> CharterCheck:
             space_memberships__role=SpaceRole.MODERATOR,
             space_memberships__state=MembershipState.ACTIVE,
         ).select_related("user")
-        notify(
+        _tell(
             _users(list(moderators)),
-            Note(
-                kind="review_requested",
-                title=f"{member.name} asks for a review of a held post in {space.name}",
-                url=reverse("web:moderation_queue"),
-                key=f"review:{post.pk}",
-                actor_name=member.name,
-                place_kind=PLACE,
-                place_id=space.pk,
-            ),
+            place_id=space.pk,
+            kind="review_requested",
+            title=f"{member.name} asks for a review of a held post in {space.name}",
+            url=reverse("web:moderation_queue"),
+            key=f"review:{post.pk}",
+            actor_name=member.name,
         )
     return check
 
@@ -811,17 +798,14 @@ def post_moderate(
         elif decision == Decision.REJECT:
             _set_state(post, PostState.REJECTED, opening=_is_opening(post))
             if post.author.user is not None:
-                notify(
+                _tell(
                     [post.author.user],
-                    Note(
-                        kind="post_rejected",
-                        title=f"Your post in {source.name} was not published: {reason or 'it breaks the charter'}",
-                        url=_thread_url(post.thread, post),
-                        key=f"rejected:{post.pk}",
-                        actor_name=moderator.name,
-                        place_kind=PLACE,
-                        place_id=source.pk,
-                    ),
+                    place_id=source.pk,
+                    kind="post_rejected",
+                    title=f"Your post in {source.name} was not published: {reason or 'it breaks the charter'}",
+                    url=_thread_url(post.thread, post),
+                    key=f"rejected:{post.pk}",
+                    actor_name=moderator.name,
                 )
         else:
             assert target is not None  # checked above
@@ -916,17 +900,14 @@ def answer_accept(*, thread: Thread, post: Post, by: Member, can_moderate: bool 
             place_id=thread.space_id,
         )
         if post.author.user is not None and post.author_id != by.pk:
-            notify(
+            _tell(
                 [post.author.user],
-                Note(
-                    kind="accepted",
-                    title=f"Your answer in “{thread.title}” was accepted",
-                    url=_thread_url(thread, post),
-                    key=f"accepted:{thread.pk}:{post.pk}",
-                    actor_name=by.name,
-                    place_kind=PLACE,
-                    place_id=thread.space_id,
-                ),
+                place_id=thread.space_id,
+                kind="accepted",
+                title=f"Your answer in “{thread.title}” was accepted",
+                url=_thread_url(thread, post),
+                key=f"accepted:{thread.pk}:{post.pk}",
+                actor_name=by.name,
             )
     return thread
 
