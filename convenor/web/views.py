@@ -196,6 +196,19 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "web/member_detail.html", context)
 
 
+def _member_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields the member form gives to both member_create and member_update."""
+    return {
+        "name": data["name"],
+        "title": data["title"],
+        "bio": data["bio"],
+        "location": data["location"],
+        "interests": forms.split_list(data["interests"]),
+        "consent_to_contact": data["consent_to_contact"],
+        "listed": data["listed"],
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def member_create(request: HttpRequest) -> HttpResponse:
     me = _viewer(request)
@@ -208,15 +221,9 @@ def member_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             member = services.member_create(
-                name=data["name"],
+                **_member_fields(data),
                 email=data["email"] or None,
                 role=data["role"],
-                title=data["title"],
-                bio=data["bio"],
-                location=data["location"],
-                interests=forms.split_list(data["interests"]),
-                consent_to_contact=data["consent_to_contact"],
-                listed=data["listed"],
                 organization=data["organization"],
                 actor=me,
             )
@@ -251,15 +258,9 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
             services.member_update(
                 member=member,
                 actor=me,
-                name=data["name"],
+                **_member_fields(data),
                 email=data["email"],
                 role=data["role"] if may_set_role else None,
-                title=data["title"],
-                bio=data["bio"],
-                location=data["location"],
-                interests=forms.split_list(data["interests"]),
-                consent_to_contact=data["consent_to_contact"],
-                listed=data["listed"],
             )
         except ApplicationError as err:
             forms.add_service_errors(form, err)
