@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from convenor.core.constraints import one_of_choices
 from convenor.people.models import Member, Organization
 
 NATIVE_SOURCE = "convenor"
@@ -85,9 +86,7 @@ class Activity(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "origin_id"], name="activity_activity_unique_origin"),
-            models.CheckConstraint(
-                condition=models.Q(verb__in=[c.value for c in Verb]), name="activity_activity_verb_valid"
-            ),
+            one_of_choices("verb", Verb, "activity_activity_verb_valid"),
         ]
         indexes = [
             # a member's timeline, newest first

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from convenor.core.constraints import one_of_choices
+
 
 class StaffRole(models.TextChoices):
     NONE = "", "Not staff"
@@ -48,12 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(staff_role__in=[c.value for c in StaffRole]),
-                name="core_user_staff_role_valid",
-            )
-        ]
+        constraints = [one_of_choices("staff_role", StaffRole, "core_user_staff_role_valid")]
 
     def __str__(self) -> str:
         return self.email
@@ -153,12 +150,7 @@ class NotificationPrefs(models.Model):
 
     class Meta:
         verbose_name_plural = "notification preferences"
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(digest__in=[c.value for c in DigestFrequency]),
-                name="core_notificationprefs_digest_valid",
-            )
-        ]
+        constraints = [one_of_choices("digest", DigestFrequency, "core_notificationprefs_digest_valid")]
 
     def __str__(self) -> str:
         return f"{self.user}: each={self.email_each} digest={self.digest}"

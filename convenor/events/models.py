@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from convenor.core.constraints import one_of_choices
 from convenor.people.models import Member, Organization
 from convenor.spaces.models import Frame, Space, Visibility
 
@@ -56,9 +57,7 @@ class EventSeries(models.Model):
     class Meta:
         verbose_name_plural = "event series"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(recurrence__in=[c.value for c in Recurrence]), name="events_eventseries_recurrence_valid"
-            ),
+            one_of_choices("recurrence", Recurrence, "events_eventseries_recurrence_valid"),
             models.CheckConstraint(condition=Q(interval__gte=1), name="events_eventseries_interval_positive"),
         ]
 
@@ -118,13 +117,9 @@ class Event(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(frame__in=[c.value for c in Frame]), name="events_event_frame_valid"),
-            models.CheckConstraint(
-                condition=Q(visibility__in=[c.value for c in Visibility]), name="events_event_visibility_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(check_state__in=[c.value for c in CheckState]), name="events_event_check_state_valid"
-            ),
+            one_of_choices("frame", Frame, "events_event_frame_valid"),
+            one_of_choices("visibility", Visibility, "events_event_visibility_valid"),
+            one_of_choices("check_state", CheckState, "events_event_check_state_valid"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="events_event_ends_after_start"),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gte=1), name="events_event_capacity_positive"
@@ -203,9 +198,7 @@ class EventRole(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["event", "member", "role"], name="events_eventrole_unique"),
-            models.CheckConstraint(
-                condition=Q(role__in=[c.value for c in RoleKind]), name="events_eventrole_role_valid"
-            ),
+            one_of_choices("role", RoleKind, "events_eventrole_role_valid"),
         ]
         indexes = [models.Index(fields=["member", "role"], name="events_eventrole_member_idx")]
 
@@ -247,12 +240,8 @@ class Registration(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(intent__in=[c.value for c in Intent]), name="events_registration_intent_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(state__in=[c.value for c in RegistrationState]), name="events_registration_state_valid"
-            ),
+            one_of_choices("intent", Intent, "events_registration_intent_valid"),
+            one_of_choices("state", RegistrationState, "events_registration_state_valid"),
             models.CheckConstraint(
                 condition=(Q(state="waitlisted") & Q(waitlist_position__isnull=False))
                 | (~Q(state="waitlisted") & Q(waitlist_position__isnull=True)),

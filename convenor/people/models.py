@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from convenor.core.constraints import one_of_choices
+
 
 class OrgKind(models.TextChoices):
     OURS = "ours", "Our company"
@@ -85,9 +87,7 @@ class Organization(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=[c.value for c in OrgKind]), name="people_organization_kind_valid"
-            ),
+            one_of_choices("kind", OrgKind, "people_organization_kind_valid"),
             # Only one organisation can be "our company".
             models.UniqueConstraint(fields=["kind"], condition=Q(kind="ours"), name="people_organization_one_ours"),
         ]
@@ -145,7 +145,7 @@ class Member(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=[c.value for c in Role]), name="people_member_role_valid"),
+            one_of_choices("role", Role, "people_member_role_valid"),
         ]
         indexes = [
             models.Index(fields=["role", "name"], name="people_member_role_name_idx"),
@@ -254,10 +254,7 @@ class Relationship(models.Model):
     class Meta:
         ordering = ["kind", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=[c.value for c in RelationshipKind]),
-                name="people_relationship_kind_valid",
-            ),
+            one_of_choices("kind", RelationshipKind, "people_relationship_kind_valid"),
             models.CheckConstraint(
                 condition=(Q(source_member__isnull=False) & Q(source_org__isnull=True))
                 | (Q(source_member__isnull=True) & Q(source_org__isnull=False)),

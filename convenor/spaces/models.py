@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from convenor.core.constraints import one_of_choices
 from convenor.people.models import Member, Organization
 
 DEFAULT_CHARTER = """\
@@ -74,11 +75,8 @@ class Space(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(frame__in=[c.value for c in Frame]), name="spaces_space_frame_valid"),
-            models.CheckConstraint(
-                condition=Q(visibility__in=[c.value for c in Visibility]),
-                name="spaces_space_visibility_valid",
-            ),
+            one_of_choices("frame", Frame, "spaces_space_frame_valid"),
+            one_of_choices("visibility", Visibility, "spaces_space_visibility_valid"),
             models.CheckConstraint(
                 condition=~Q(visibility="account") | Q(organization__isnull=False),
                 name="spaces_space_account_has_organization",
@@ -126,13 +124,8 @@ class SpaceMembership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["space", "member"], name="spaces_spacemembership_unique"),
-            models.CheckConstraint(
-                condition=Q(state__in=[c.value for c in MembershipState]),
-                name="spaces_spacemembership_state_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(role__in=[c.value for c in SpaceRole]), name="spaces_spacemembership_role_valid"
-            ),
+            one_of_choices("state", MembershipState, "spaces_spacemembership_state_valid"),
+            one_of_choices("role", SpaceRole, "spaces_spacemembership_role_valid"),
         ]
         indexes = [models.Index(fields=["member", "state"], name="spaces_membership_member_idx")]
 
@@ -174,9 +167,7 @@ class Thread(models.Model):
     class Meta:
         ordering = ["-pinned", "-last_post_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=[c.value for c in ThreadKind]), name="spaces_thread_kind_valid"
-            ),
+            one_of_choices("kind", ThreadKind, "spaces_thread_kind_valid"),
         ]
         indexes = [
             models.Index(fields=["space", "-pinned", "-last_post_at"], name="spaces_thread_latest_idx"),
@@ -252,9 +243,7 @@ class Reaction(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["post", "member", "kind"], name="spaces_reaction_unique"),
-            models.CheckConstraint(
-                condition=Q(kind__in=[c.value for c in ReactionKind]), name="spaces_reaction_kind_valid"
-            ),
+            one_of_choices("kind", ReactionKind, "spaces_reaction_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -345,9 +334,7 @@ class ModerationDecision(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decision__in=[c.value for c in Decision]), name="spaces_moderationdecision_decision_valid"
-            ),
+            one_of_choices("decision", Decision, "spaces_moderationdecision_decision_valid"),
         ]
         indexes = [models.Index(fields=["space", "created_at"], name="spaces_decision_space_idx")]
 
