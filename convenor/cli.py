@@ -27,7 +27,7 @@ def _setup() -> None:
     django.setup()
 
 
-def _progress(label: str) -> Callable[[int, int], None]:
+def progress(label: str) -> Callable[[int, int], None]:
     """A progress report on stderr for long work: one line updated in place at a terminal,
     otherwise a line every few seconds. A total of 0 means "not known": rows only."""
     started = time.monotonic()
@@ -78,7 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.members < 1:
         raise CliError("--members must be at least 1")
     call_command("migrate", interactive=False, verbosity=0)
-    result = build_demo(members=args.members, seed=args.seed, reset=args.reset, progress=_progress("demo"))
+    result = build_demo(members=args.members, seed=args.seed, reset=args.reset, progress=progress("demo"))
     if sys.stderr.isatty():
         print(file=sys.stderr)  # end the progress line
     print(result.summary())
@@ -331,8 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="a label for the token")
     p.set_defaults(func=cmd_token_create)
 
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
     imp = sub.add_parser("import", help="import data from files").add_subparsers(dest="import_command", metavar="KIND")
     imp.required = True
+    groups["import"] = imp
     p = imp.add_parser("members", help="members from CSV: email,name,role,organization,title,interests")
     p.add_argument("file")
     p.set_defaults(func=cmd_import_members)
@@ -397,6 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--threshold", type=float, help="probability at or above which a text is promotional")
     p.set_defaults(func=cmd_charter_eval)
+
+    # Each later domain app adds its own sub-commands from its `commands` module.
+    from convenor.feedback import commands as feedback_commands
+    from convenor.graph import commands as graph_commands
+    from convenor.hotgroups import commands as hotgroups_commands
+    from convenor.listening import commands as listening_commands
+
+    for module in (graph_commands, listening_commands, feedback_commands, hotgroups_commands):
+        module.register(sub, groups)
     return parser
 
 

@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "convenor.spaces",
     "convenor.events",
     "convenor.charter",
+    "convenor.feedback",
+    "convenor.listening",
+    "convenor.graph",
+    "convenor.hotgroups",
     "convenor.web",
     "convenor.api",
 ]

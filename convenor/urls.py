@@ -7,5 +7,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("events/", include("convenor.events.urls", namespace="events")),
+    path("map/", include("convenor.graph.urls", namespace="map")),
+    path("listening/", include("convenor.listening.urls", namespace="listening")),
+    path("ideas/", include("convenor.feedback.urls", namespace="feedback")),
+    path("hotgroups/", include("convenor.hotgroups.urls", namespace="hotgroups")),
     path("", include("convenor.web.urls")),
 ]

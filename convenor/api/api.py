@@ -11,7 +11,22 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-from . import charter, events, me, members, notifications, organizations, relationships, search, spaces, threads
+from . import (
+    charter,
+    events,
+    feedback,
+    graph,
+    hotgroups,
+    listening,
+    me,
+    members,
+    notifications,
+    organizations,
+    relationships,
+    search,
+    spaces,
+    threads,
+)
 from .auth import BearerToken
 from .errors import api_root, json_method_not_allowed, register_handlers, unknown_path
 
@@ -52,3 +67,7 @@ api.add_router("", events.router)
 api.add_router("", search.router)
 api.add_router("", notifications.router)
 api.add_router("", charter.router)
+api.add_router("", graph.router)
+api.add_router("", listening.router)
+api.add_router("", feedback.router)
+api.add_router("", hotgroups.router)

@@ -13,6 +13,7 @@ nothing is disabled, so a mistake here fails loudly instead of leaving bad data.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -204,6 +205,8 @@ class DemoResult:
     conversations: dict[str, int] = field(default_factory=dict)
     # Rows written for the events, by table, and how many are past and mismatched.
     events: dict[str, int] = field(default_factory=dict)
+    # What each later app's demo step added (see DEMO_STEPS), by app, then by kind.
+    extras: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.built:
@@ -235,6 +238,8 @@ class DemoResult:
                 f"mismatched), {ev.get('registrations', 0):,} registrations, {ev.get('surveys', 0):,} surveys "
                 f"({ev.get('activities', 0):,} activities)"
             )
+        for app, counts in self.extras.items():
+            lines.append(f"{app}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
         lines.append(f'Logins (password "{DEMO_PASSWORD}"):')
         for login in self.logins:
             note = "" if login.created else " (existing account; password unchanged)"
@@ -627,8 +632,18 @@ def build_demo(*, members: int, seed: int = 1, reset: bool = False, progress: Pr
             if sort_in_memory:
                 with connection.cursor() as cursor:
                     cursor.execute("PRAGMA temp_store = DEFAULT")
+    for app, module_name in DEMO_STEPS:
+        # Each step adds its app's demo data on top of the community built above, through
+        # the app's own services or bulk writes: `build(seed, progress) -> counts by kind`.
+        step = importlib.import_module(module_name)
+        result.extras[app] = step.build(seed=seed, progress=progress or (lambda done, total: None))
     result.seconds = time.monotonic() - started
     return result
+
+
+# The later apps' demo steps, in order: what a step reads must be built by an earlier one
+# (the map is built from the ideas and outside conversations; hot groups read the map).
+DEMO_STEPS: list[tuple[str, str]] = []
 
 
 def _our_domain(ours: Organization) -> str:

@@ -81,6 +81,14 @@ class Organization(models.Model):
     kind = models.CharField(max_length=32, choices=OrgKind.choices, default=OrgKind.OTHER)
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    industry = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="A segment: the industry it works in."
+    )
+    demand_weight = models.FloatField(
+        default=1.0,
+        db_default=1.0,
+        help_text="How much this organisation's votes weigh in the demand for product (set by staff).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -132,6 +140,16 @@ class Member(models.Model):
     )
     # Members listed in the community directory are visible to other members.
     listed = models.BooleanField(default=True)
+    observed = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Seen only in an outside conduit (a review, a blog, a Slack export): on the map, not a member yet.",
+    )
+    meets_competitors = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Agrees to be convened in a group with people from organisations that compete with their own.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

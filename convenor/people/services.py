@@ -127,8 +127,20 @@ def _clean_domains(errors: FieldErrors, domains: list[str], org: Organization | 
     return clean
 
 
-def _check_org_fields(errors: FieldErrors, *, name: str, kind: str, website: str, org: Organization | None) -> None:
+def _check_org_fields(
+    errors: FieldErrors,
+    *,
+    name: str,
+    kind: str,
+    website: str,
+    org: Organization | None,
+    industry: str = "",
+    demand_weight: float = 1.0,
+) -> None:
     _check_text(errors, "name", name, required=True, max_length=200)
+    _check_text(errors, "industry", industry, required=False, max_length=100)
+    if not 0 <= demand_weight <= 1000:
+        errors.add("demand_weight", "The demand weight must be between 0 and 1000")
     _check_choice(errors, "kind", kind, OrgKind)
     if website:
         try:
@@ -156,15 +168,26 @@ def organization_create(
     website: str = "",
     description: str = "",
     domains: list[str] | None = None,
+    industry: str = "",
+    demand_weight: float = 1.0,
     actor: User | None = None,
 ) -> Organization:
     """Create an organisation. Raises ApplicationError(VALIDATION) with per-field messages."""
     errors = FieldErrors()
-    _check_org_fields(errors, name=name, kind=kind, website=website, org=None)
+    _check_org_fields(
+        errors, name=name, kind=kind, website=website, org=None, industry=industry, demand_weight=demand_weight
+    )
     clean_domains = _clean_domains(errors, domains or [], None)
     errors.raise_if_any()
     with transaction.atomic():
-        org = Organization(name=name.strip(), kind=kind, website=website, description=description)
+        org = Organization(
+            name=name.strip(),
+            kind=kind,
+            website=website,
+            description=description,
+            industry=industry.strip(),
+            demand_weight=demand_weight,
+        )
         org.save()
         Domain.objects.bulk_create([Domain(organization=org, domain=d) for d in clean_domains])
         audit_log(actor=actor, action="convenor.organization.created", obj=org, summary=org.name)
@@ -180,19 +203,33 @@ def organization_update(
     website: str | None = None,
     description: str | None = None,
     domains: list[str] | None = None,
+    industry: str | None = None,
+    demand_weight: float | None = None,
 ) -> Organization:
     """Change the given fields of `organization`; fields left as None stay as they are."""
     new_name = organization.name if name is None else name
     new_kind = organization.kind if kind is None else kind
     new_website = organization.website if website is None else website
+    new_industry = organization.industry if industry is None else industry
+    new_weight = organization.demand_weight if demand_weight is None else demand_weight
     errors = FieldErrors()
-    _check_org_fields(errors, name=new_name, kind=new_kind, website=new_website, org=organization)
+    _check_org_fields(
+        errors,
+        name=new_name,
+        kind=new_kind,
+        website=new_website,
+        org=organization,
+        industry=new_industry,
+        demand_weight=new_weight,
+    )
     clean_domains = None if domains is None else _clean_domains(errors, domains, organization)
     errors.raise_if_any()
     with transaction.atomic():
         organization.name = new_name.strip()
         organization.kind = new_kind
         organization.website = new_website
+        organization.industry = new_industry.strip()
+        organization.demand_weight = new_weight
         if description is not None:
             organization.description = description
         organization.updated_at = timezone.now()

@@ -103,6 +103,15 @@ class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=OrgKind.choices, initial=OrgKind.OTHER)
     website = forms.CharField(required=False, max_length=200, help_text="https://...")
+    industry = forms.CharField(required=False, max_length=100, help_text="A segment, for example: logistics")
+    demand_weight = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1000,
+        initial=1.0,
+        label="Demand weight",
+        help_text="How much this organisation's votes on ideas weigh (1 is the default).",
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     domains = forms.CharField(
         required=False, help_text="Web and email domains, separated by commas: acme.com, acme.co.uk"

@@ -571,6 +571,8 @@ def _org_fields(data: dict[str, Any]) -> dict[str, Any]:
         "name": data["name"],
         "kind": data["kind"],
         "website": data["website"].strip(),
+        "industry": data["industry"],
+        "demand_weight": 1.0 if data["demand_weight"] is None else data["demand_weight"],
         "description": data["description"],
         "domains": forms.split_list(data["domains"]),
     }
@@ -600,6 +602,8 @@ def org_edit(request: HttpRequest, org_id: int) -> HttpResponse:
         "name": org.name,
         "kind": org.kind,
         "website": org.website,
+        "industry": org.industry,
+        "demand_weight": org.demand_weight,
         "description": org.description,
         "domains": ", ".join(d.domain for d in org.domains.all()),
     }

@@ -1,0 +1,3 @@
+"""Feedback's tables."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The map's tables."""
+
+from __future__ import annotations

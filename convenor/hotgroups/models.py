@@ -1,0 +1,3 @@
+"""Hot groups's tables."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Listening's tables."""
+
+from __future__ import annotations
