@@ -15,8 +15,9 @@ from convenor.spaces import services
 from convenor.spaces.models import ModerationDecision, Post
 
 from .auth import viewer
+from .errors import fields_renamed
 from .pagination import Page, PageParams, paginate
-from .schemas import ERRORS, AuthorOut
+from .schemas import ERRORS, AuthorOut, ReasonOut
 from .spaces import member_of
 
 router = Router(tags=["charter"])
@@ -25,14 +26,6 @@ router = Router(tags=["charter"])
 class ScoreIn(Schema):
     text: str = Field(description=f"The text to score, at most {detector.MAX_TEXT_CHARS:,} characters.")
     threshold: float = Field(detector.DEFAULT_THRESHOLD, ge=0.05, le=0.99, description="Held over this.")
-
-
-class ReasonOut(Schema):
-    phrase: str
-    weight: float
-    kind: str = Field(description="signal (a named pattern) or phrase (words the model learnt).")
-    signal: str
-    describe: str
 
 
 class ScoreOut(Schema):
@@ -162,3 +155,38 @@ def moderation_decision(request: HttpRequest, post_id: int, payload: DecisionIn)
         post=post, moderator=member_of(user), decision=payload.decision, reason=payload.reason, target=target
     )
     return 201, made
+
+
+class ReviewOut(Schema):
+    post_id: int
+    review_requested_at: datetime
+
+
+class MoveIn(Schema):
+    space_id: int = Field(description="The commercial space to publish the post in.")
+
+
+class MovedOut(Schema):
+    post_id: int
+    thread_id: int = Field(description="The thread the post is now published in.")
+    space_id: int
+
+
+@router.post("/posts/{post_id}/review", response={200: ReviewOut, **ERRORS})
+def post_review(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """The author of a held post asks the space's moderators to review it (asking twice is harmless)."""
+    user = viewer(request)
+    post = access.post_for_view(user, post_id)
+    check = services.post_request_review(post=post, member=member_of(user))
+    return {"post_id": post.pk, "review_requested_at": check.review_requested_at}
+
+
+@router.post("/posts/{post_id}/move", response={200: MovedOut, **ERRORS})
+def post_move(request: HttpRequest, post_id: int, payload: MoveIn) -> dict[str, Any]:
+    """The author moves their held post to a commercial space, where it is published at once."""
+    user = viewer(request)
+    post = access.post_for_view(user, post_id)
+    target = access.space_for_view(user, payload.space_id)
+    with fields_renamed(space="space_id"):
+        thread = services.post_move_by_author(post=post, target=target, author=member_of(user))
+    return {"post_id": post.pk, "thread_id": thread.pk, "space_id": thread.space_id}

@@ -31,9 +31,11 @@ from convenor.people.models import (
 )
 from convenor.spaces import selectors as space_selectors
 from convenor.spaces.models import (
+    CharterCheck,
     Frame,
     MembershipState,
     Post,
+    PostState,
     ReactionKind,
     Space,
     SpaceMembership,
@@ -437,6 +439,25 @@ class SpaceRefOut(Schema):
     visibility: Visibility
 
 
+class ReasonOut(Schema):
+    phrase: str
+    weight: float
+    kind: str = Field(description="signal (a named pattern) or phrase (words the model learnt).")
+    signal: str
+    describe: str
+
+
+class HoldOut(Schema):
+    """Why a post is held by the charter check, as its author sees it."""
+
+    score: float | None = Field(description="The probability of being promotional; null when unchecked.")
+    threshold: float = Field(description="The space's threshold: posts scoring at or above it are held.")
+    unavailable: bool = Field(description="The check could not run; the post waits for a moderator.")
+    reasons: list[ReasonOut] = Field(description="The phrases and signals that drove the score, strongest first.")
+    review_requested_at: datetime | None = Field(description="When the author asked a moderator to review it.")
+    charter: str = Field(description="The space's charter, which the post was checked against.")
+
+
 class PostOut(Schema):
     id: int
     thread_id: int
@@ -455,6 +476,27 @@ class PostOut(Schema):
     state: Literal["published", "held", "rejected"] = Field(
         description="Held and rejected posts are seen only by their author and the space's moderators."
     )
+    hold: HoldOut | None = Field(
+        description="For a held post: why, with the charter and the reasons; null once published. The author "
+        "can edit it, ask for a review (POST /posts/{id}/review) or move it (POST /posts/{id}/move)."
+    )
+
+    @staticmethod
+    def resolve_hold(obj: Post) -> dict[str, Any] | None:
+        # Published posts (nearly all) cost no query.
+        if obj.state != PostState.HELD:
+            return None
+        check = CharterCheck.objects.filter(post=obj).first()
+        if check is None:
+            return None
+        return {
+            "score": check.score,
+            "threshold": check.threshold,
+            "unavailable": check.unavailable,
+            "reasons": list(check.reasons),
+            "review_requested_at": check.review_requested_at,
+            "charter": obj.thread.space.charter,
+        }
 
     @staticmethod
     def resolve_reactions(obj: Post) -> dict[str, int]:

@@ -211,9 +211,13 @@ def read_jsonl(path: Path, *, skip_bad: bool = False) -> tuple[list[Example], li
     return examples, problems
 
 
+# The sets the model never trains on, each measured after training (docs/charter.md).
+EVALUATION_SETS = ["heldout", "independent", "independent2", "independent3"]
+
+
 def training_paths(*, with_extra: bool = False) -> list[Path]:
     """The files `convenor charter train` learns from (and `retrain`, with extra.jsonl)."""
-    paths = [CORPUS_DIR / "train.jsonl", CORPUS_DIR / "seeds.jsonl"]
+    paths = [CORPUS_DIR / "train.jsonl", CORPUS_DIR / "seeds.jsonl", CORPUS_DIR / "handwritten.jsonl"]
     if with_extra:
         paths.append(CORPUS_DIR / "extra.jsonl")
     return paths
@@ -553,6 +557,11 @@ def train_examples(examples: Iterable[Example]) -> Model:
         digest=corpus_digest(data),
         n_examples=len(data),
     )
+
+
+def evaluate_sets(model: Model) -> dict[str, Metrics]:
+    """The model measured on each of EVALUATION_SETS, by name."""
+    return {name: model.evaluate(read_jsonl(CORPUS_DIR / f"{name}.jsonl")[0]) for name in EVALUATION_SETS}
 
 
 def train(corpus_paths: Sequence[Path], *, extra: Iterable[Example] = ()) -> Model:

@@ -46,7 +46,7 @@ def check(text: str, *, threshold: float = detector.DEFAULT_THRESHOLD) -> Verdic
     try:
         result = detector.score(text[: detector.MAX_TEXT_CHARS], threshold=threshold)
     except detector.ModelUnavailable as err:
-        log.error("charter check unavailable, holding the text for review: %s (%s)", err, detector.REBUILD_HINT)
+        log.error("charter check unavailable, holding the text for review: %s", err)
         return Verdict(held=True, threshold=threshold, unavailable=True)
     except detector.InvalidText:
         return Verdict(held=False, threshold=threshold)

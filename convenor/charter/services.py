@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convenor.charter import detector
-from convenor.charter.detector import CORPUS_DIR, Metrics, Model
+from convenor.charter.detector import Metrics, Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,9 +15,8 @@ class TrainResult:
     model: Model
     path: Path
     seconds: float
-    heldout: Metrics
-    independent: Metrics
-    independent2: Metrics
+    # The measures on the sets it never trained on, by name (see EVALUATION_SETS).
+    evaluations: dict[str, Metrics]
     n_decisions: int = 0
     moderators_false_positive_rate: str = "no decisions yet"
 
@@ -32,9 +31,7 @@ class TrainResult:
             [
                 f"Trained the charter model on {self.model.n_examples:,} examples in {self.seconds:.1f}s "
                 f"(corpus {self.model.digest[:12]}); saved to {self.path}",
-                line("heldout", self.heldout),
-                line("independent", self.independent),
-                line("independent2", self.independent2),
+                *(line(name, metrics) for name, metrics in self.evaluations.items()),
                 f"  moderators' decisions added: {self.n_decisions}; "
                 f"measured false-positive rate (approved held posts / decided): {self.moderators_false_positive_rate}",
             ]
@@ -54,9 +51,6 @@ def charter_model_train(*, with_extra: bool = False, path: Path | None = None) -
     target = path or detector.model_path()
     model.save(target)
     detector.reset_cache()
-    heldout = model.evaluate(detector.read_jsonl(CORPUS_DIR / "heldout.jsonl")[0])
-    independent = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent.jsonl")[0])
-    independent2 = model.evaluate(detector.read_jsonl(CORPUS_DIR / "independent2.jsonl")[0])
     from convenor.charter.selectors import false_positive_rate
 
     return TrainResult(
@@ -65,7 +59,5 @@ def charter_model_train(*, with_extra: bool = False, path: Path | None = None) -
         model=model,
         path=target,
         seconds=seconds,
-        heldout=heldout,
-        independent=independent,
-        independent2=independent2,
+        evaluations=detector.evaluate_sets(model),
     )

@@ -643,7 +643,9 @@ def build_demo(*, members: int, seed: int = 1, reset: bool = False, progress: Pr
 
 # The later apps' demo steps, in order: what a step reads must be built by an earlier one
 # (the map is built from the ideas and outside conversations; hot groups read the map).
-DEMO_STEPS: list[tuple[str, str]] = []
+DEMO_STEPS: list[tuple[str, str]] = [
+    ("charter", "convenor.charter.demo"),
+]
 
 
 def _our_domain(ours: Organization) -> str:

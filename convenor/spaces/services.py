@@ -770,6 +770,27 @@ def post_move(*, post: Post, target: Space, by: Member) -> Thread:
     return thread
 
 
+def post_move_by_author(*, post: Post, target: Space, author: Member) -> Thread:
+    """The author moves their held post to a commercial space, in one step. Recorded as a
+    decision (by the author), so retraining learns that the text was commercial."""
+    if post.author_id != author.pk:
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only the author can move their post")
+    check = CharterCheck.objects.filter(post=post).first()
+    source = post.thread.space
+    with transaction.atomic():
+        thread = post_move(post=post, target=target, by=author)
+        ModerationDecision.objects.create(
+            post=post,
+            space=source,
+            moderator=author,
+            decision=Decision.MOVE,
+            reason="moved by its author",
+            score=check.score if check is not None else None,
+            text=post.body,
+        )
+    return thread
+
+
 def post_moderate(
     *,
     post: Post,

@@ -31,13 +31,12 @@ def post_move(request: HttpRequest, post_id: int) -> HttpResponse:
     me = _viewer(request)
     post = access.post_for_view(me, post_id)
     member = _member(me)
-    access.require(post.author_id == member.pk, "Only the author can move their post")
     target = _target(request)
     if target is None:
         messages.error(request, "Choose the commercial space to move it to.")
         return HttpResponseRedirect(post_url(post))
     try:
-        thread = services.post_move(post=post, target=target, by=member)
+        thread = services.post_move_by_author(post=post, target=target, author=member)
     except ApplicationError as err:
         messages.error(request, _say(err))
         return HttpResponseRedirect(post_url(post))

@@ -74,6 +74,8 @@ ENDPOINTS = {
     ("post", "/api/v1/charter/score"),
     ("get", "/api/v1/moderation/queue"),
     ("post", "/api/v1/moderation/{post_id}/decision"),
+    ("post", "/api/v1/posts/{post_id}/review"),
+    ("post", "/api/v1/posts/{post_id}/move"),
 }
 
 

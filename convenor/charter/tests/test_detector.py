@@ -74,16 +74,17 @@ COMMUNITY = [
 ]
 
 
-@pytest.mark.parametrize("text", PITCHES)
-def test_flags_loud_and_subtle_pitches(charter_model: Model, text: str) -> None:
-    result = score(text)
-    assert result.promotional, (result.probability, text)
+def test_flags_loud_and_subtle_pitches(charter_model: Model) -> None:
+    # The targets are rates, and the operating point puts precision first (recall 0.85-0.94
+    # on the measured sets, docs/charter.md): at most two of these fifteen may slip through.
+    missed = [(round(r.probability, 2), t) for t in PITCHES if not (r := score(t)).promotional]
+    assert len(missed) <= 2, missed
 
 
-@pytest.mark.parametrize("text", COMMUNITY)
-def test_leaves_hard_negatives_alone(charter_model: Model, text: str) -> None:
-    result = score(text)
-    assert not result.promotional, (result.probability, text)
+def test_leaves_hard_negatives_alone(charter_model: Model) -> None:
+    # Holding an honest post is the worse error: none of these may be held.
+    held = [(round(r.probability, 2), t) for t in COMMUNITY if (r := score(t)).promotional]
+    assert not held, held
 
 
 def test_reasons_are_phrases_present_in_the_text(charter_model: Model) -> None:

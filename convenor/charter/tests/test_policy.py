@@ -23,6 +23,7 @@ from convenor.spaces.services import (
     post_edit,
     post_moderate,
     post_move,
+    post_move_by_author,
     post_reply,
     post_request_review,
     space_create,
@@ -292,6 +293,41 @@ def test_api_queue_and_decision(world: World, community: Space, market: Space) -
     assert again.status in (404, 409)
 
 
+def test_api_tells_the_author_why_and_lets_them_act(world: World, community: Space, market: Space) -> None:
+    author = api_as(world.acme_user)
+    resp = author.post(f"/spaces/{community.pk}/threads", {"title": "Cut your cloud bill", "body": PITCH})
+    assert resp.status == 201, resp.body
+    opening = resp.body["opening_post"]
+    assert opening["state"] == "held"
+    hold = opening["hold"]
+    assert hold["score"] >= hold["threshold"] == 0.5 and hold["reasons"] and hold["charter"] == community.charter
+    post_id = opening["id"]
+    # Only the author acts on their held post; others do not even see it.
+    assert api_as(world.globex_user).post(f"/posts/{post_id}/review").status == 404
+    review = author.post(f"/posts/{post_id}/review")
+    assert review.status == 200 and review.body["review_requested_at"]
+    assert author.get(f"/posts/{post_id}").body["hold"]["review_requested_at"] == review.body["review_requested_at"]
+    refused = author.post(f"/posts/{post_id}/move", {"space_id": community.pk})
+    assert refused.status == 422 and "space_id" in refused.body["error"]["fields"]
+    moved = author.post(f"/posts/{post_id}/move", {"space_id": market.pk})
+    assert moved.status == 200 and moved.body["space_id"] == market.pk
+    after = author.get(f"/posts/{post_id}").body
+    assert after["state"] == "published" and after["hold"] is None
+    # Published posts carry no hold; the move is a decision retraining learns from.
+    assert author.post(f"/posts/{post_id}/move", {"space_id": market.pk}).status == 409
+    decision = ModerationDecision.objects.get(post_id=post_id)
+    assert (decision.decision, decision.moderator_id, decision.space_id) == ("move", world.acme_member.pk, community.pk)
+    assert [(e.text, e.label) for e in detector.extra_examples()] == [(PITCH, "promotional")]
+
+
+def test_only_the_author_moves_their_post(world: World, community: Space, market: Space) -> None:
+    _, post = _pitch_thread(world, community)
+    with pytest.raises(ApplicationError):
+        post_move_by_author(post=post, target=market, author=world.globex_member)
+    post.refresh_from_db()
+    assert post.state == PostState.HELD and not ModerationDecision.objects.exists()
+
+
 def test_retrain_includes_decisions(
     world: World, community: Space, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, charter_model: detector.Model
 ) -> None:
@@ -311,7 +347,8 @@ def test_retrain_includes_decisions(
     assert [(e.text, e.label) for e in seen] == [(PITCH, "promotional")]
     assert result.n_decisions == 1
     assert "0.0% (0 of 1 decided held posts approved)" in result.summary()
-    json.dumps(result.heldout.as_dict())
+    json.dumps({name: m.as_dict() for name, m in result.evaluations.items()})
+    assert set(result.evaluations) == set(detector.EVALUATION_SETS)
 
 
 def test_page_cache_never_shows_held_posts(world: World) -> None:
