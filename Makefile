@@ -32,10 +32,13 @@ chromium:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium fonts-noto-color-emoji >/dev/null; }
 
-# Builds the promotional-content detector from the corpus when its model file is missing
-# (deterministic, about 10 s); `convenor charter train` rebuilds it on demand.
+# Builds the promotional-content detector from the corpus when its model file is missing or
+# older than the corpus
+# (deterministic, about 30 s); `convenor charter train` rebuilds it on demand.
 charter-model: setup
-	@test -f "$(CONVENOR_CHARTER_MODEL)" || $(BIN)/convenor charter train
+	@{ test -f "$(CONVENOR_CHARTER_MODEL)" && \
+	   [ -z "$$(find convenor/charter/corpus -name '*.jsonl' -newer "$(CONVENOR_CHARTER_MODEL)")" ]; } || \
+	  $(BIN)/convenor charter train
 
 demo: setup charter-model
 	$(BIN)/convenor demo --members $(MEMBERS)
