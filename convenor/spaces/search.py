@@ -8,23 +8,23 @@ spaces the viewer may read, ranked (bm25 / ts_rank), highlighted and paginated.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.html import escape
 
 from convenor.core import access
 from convenor.core.access import AnyUser
 
 _OPEN, _CLOSE = "\x01", "\x02"
-# Counting every match of a common word costs as much as ranking them: stop at this many,
-# and the page says "1000+ results" (and offers the pages those fill).
+# Counting or ranking every match of a common word costs too much: the newest COUNT_CAP + 1
+# matches the viewer may read are ranked (all of them when there are fewer), and past
+# COUNT_CAP the page says "1,000+ results" (and offers the pages those fill).
 COUNT_CAP = 1000
-# How many of the best matches over the whole index are ranked before the viewer's filter.
-CANDIDATES = 200
 CACHE_SECONDS = 300
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -66,7 +66,7 @@ def _highlight(raw: str) -> str:
     return escape(raw).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
-def fts5_query(text: str) -> str:
+def fts5_query(text: str, *, prefix: bool = True) -> str:
     """User words to an FTS5 query: every word must appear; the last one may be a prefix.
 
     Quoting every word means FTS5 operators typed by the user (NEAR, OR, quotes, columns)
@@ -76,7 +76,8 @@ def fts5_query(text: str) -> str:
     if not words:
         return ""
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    if prefix:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -118,6 +119,20 @@ def search_posts(
 
 
 def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page_size: int) -> SearchPage:
+    """One page of matches the viewer may read, best first, among the newest COUNT_CAP + 1.
+
+    Ranking every match of a common word (hundreds of thousands of posts in a big
+    community) costs what no page view may: so the index gives the newest matches the
+    viewer may read, in post id order (both FTS5 and a backwards scan of the posts' primary
+    key stop there), at most COUNT_CAP + 1 of them, and only those are ranked (bm25 /
+    ts_rank). A query with at most COUNT_CAP matches is ranked in full, as before; one with
+    more says "1,000+ results" and offers, on PostgreSQL, the best of the newest, and on
+    SQLite the newest first (FTS5's bm25 reads every query word's whole index entry for its
+    statistics, which for common words costs more than a page may; and when the last word
+    taken whole already gives that many, its prefix is not read). The visibility filter
+    (the viewer's spaces, published posts of published threads) is in the same query, so the
+    candidates are all readable by construction, for private account spaces too.
+    """
     # Held and rejected posts (and threads) are never found: only their author and moderators see them.
     filters = [
         f"t.space_id IN ({','.join(['%s'] * len(space_ids))})",
@@ -136,48 +151,62 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
         "JOIN people_member m ON m.id = p.author_id"
     )
     offset = (page - 1) * page_size
-    if connection.vendor == "postgresql":
-        # Rank every match by id alone, then build the headline (the costly part) only for
-        # the page's rows. The count stops at COUNT_CAP.
-        matches = (
-            f"FROM spaces_post p JOIN spaces_thread t ON t.id = p.thread_id, "
-            f"websearch_to_tsquery('english', %s) query WHERE p.search @@ query AND {where}"
-        )
-        sql = (
-            f"WITH top AS (SELECT p.id, ts_rank(p.search, query) AS rank {matches} "
-            f"ORDER BY rank DESC, p.id DESC LIMIT %s OFFSET %s) "
-            f"SELECT {cols}, ts_headline('english', p.text, websearch_to_tsquery('english', %s), "
-            f"'StartSel=\x01,StopSel=\x02,MaxWords=35,MinWords=15,MaxFragments=2'), top.rank "
-            f"FROM top JOIN spaces_post p ON p.id = top.id {joins} ORDER BY top.rank DESC, p.id DESC"
-        )
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT {COUNT_CAP + 1}) capped", [q, *params])
-            total = int(cur.fetchone()[0])
-            cur.execute(sql, [q, *params, page_size, offset, q])
-            rows = cur.fetchall()
-    else:
-        fq = fts5_query(q)
-        if not fq:
-            return SearchPage([], 0, page, page_size)
-        matches = (
-            f"FROM spaces_post_fts f JOIN spaces_post p ON p.id = f.rowid JOIN spaces_thread t ON t.id = p.thread_id "
-            f"WHERE spaces_post_fts MATCH %s AND {where}"
-        )
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT {COUNT_CAP + 1})", [fq, *params])
-            total = int(cur.fetchone()[0])
-            ranked = _rank_fts5(cur, fq, matches, where, params, page_size, offset)
-            rows = []
-            if ranked:
-                ids = [r[0] for r in ranked]
+    limit = COUNT_CAP + 1
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            candidates = _pg_candidates(cur, q, where, params, limit)
+        else:
+            fq = fts5_query(q)
+            if not fq:
+                return SearchPage([], 0, page, page_size)
+            # Whole words first: a prefix read newest first makes FTS5 merge the doclists of
+            # every word it starts; when the whole words alone fill the candidates, the
+            # prefix's extra matches could only have made the list longer.
+            found = _fts5_candidates(cur, fts5_query(q, prefix=False), where, params, limit)
+            if len(found) < limit:
+                found = _fts5_candidates(cur, fq, where, params, limit)
+            if len(found) < limit:
+                # All the matches: ranked with bm25 (FTS5 reads each word's whole index entry
+                # for its statistics, so this costs what the most common word's entry does).
+                # A rowid range, not IN (FTS5 would run the query once per id); matches in the
+                # range that the viewer may not read are dropped here.
+                readable = set(found)
+                cur.execute(
+                    "SELECT rowid, bm25(spaces_post_fts, 4.0, 1.0) FROM spaces_post_fts "
+                    "WHERE spaces_post_fts MATCH %s AND rowid BETWEEN %s AND %s",
+                    [fq, min(found, default=0), max(found, default=0)],
+                )
+                candidates = [(int(i), float(r)) for i, r in cur.fetchall() if i in readable]
+            else:
+                # More than COUNT_CAP: the newest first, as found (bm25 over words this common
+                # would cost more than the page may).
+                candidates = [(i, float(n)) for n, i in enumerate(found)]
+        total = len(candidates)
+        # Best first (bm25 is lower for better matches; ts_rank was negated to match), then newest.
+        candidates.sort(key=lambda c: (c[1], -c[0]))
+        ranked = candidates[offset : offset + page_size]
+        rows: list[Any] = []
+        if ranked:
+            ids = [r[0] for r in ranked]
+            marks = ",".join(["%s"] * len(ids))
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    f"SELECT {cols}, ts_headline('english', p.text, websearch_to_tsquery('english', %s), "
+                    f"'StartSel=\x01,StopSel=\x02,MaxWords=35,MinWords=15,MaxFragments=2') "
+                    f"FROM spaces_post p {joins} WHERE p.id IN ({marks})",
+                    [q, *ids],
+                )
+            else:
+                # The ids' range goes to FTS5 and the list is checked after ("+ 0" keeps it
+                # from FTS5, which would run the whole query once per id).
                 cur.execute(
                     f"SELECT {cols}, snippet(spaces_post_fts, 1, char(1), char(2), '…', 24) "
-                    f"FROM spaces_post_fts f JOIN spaces_post p ON p.id = f.rowid {joins} "
-                    f"WHERE spaces_post_fts MATCH %s AND f.rowid IN ({','.join(['%s'] * len(ids))})",
-                    [fq, *ids],
+                    f"FROM spaces_post_fts f CROSS JOIN spaces_post p ON p.id = f.rowid {joins} "
+                    f"WHERE spaces_post_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND f.rowid + 0 IN ({marks})",
+                    [fts5_query(q), min(ids), max(ids), *ids],
                 )
-                by_id = {r[0]: r for r in cur.fetchall()}
-                rows = [(*by_id[i], rank) for i, rank in ranked if i in by_id]
+            by_id = {r[0]: r for r in cur.fetchall()}
+            rows = [(*by_id[i], abs(rank)) for i, rank in ranked if i in by_id]
     hits = [
         Hit(
             post_id=r[0],
@@ -197,40 +226,66 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
     return SearchPage(hits, total, page, page_size)
 
 
-def _rank_fts5(
-    cur: Any, fq: str, matches: str, where: str, params: list[Any], limit: int, offset: int
-) -> list[tuple[int, float]]:
-    """The ids and bm25 ranks of one page of matches the viewer may read, best first.
+def _fts5_candidates(cur: Any, fq: str, where: str, params: list[Any], limit: int) -> list[int]:
+    """The ids of the newest `limit` matches of `fq` that pass `where`.
 
-    First FTS5 alone ranks the whole index (fast: no join per match) and keeps the best
-    ``CANDIDATES`` (at least); those the viewer may read, in that order, are exactly the top
-    of the viewer's own ranking as long as there are enough of them for the page (a better
-    match they may read would be among the candidates). Otherwise, or for deep pages, the
-    ranking is done with the joins over every match.
+    CROSS JOIN keeps SQLite on the index first, newest match first (FTS5 gives rowid order
+    itself, and stops at the limit), looking up each match's post and thread by primary key.
     """
-    need = offset + limit
-    n = max(CANDIDATES, need * 4)
-    order = "ORDER BY score, f.rowid DESC"
     cur.execute(
-        f"SELECT f.rowid, bm25(spaces_post_fts, 4.0, 1.0) AS score FROM spaces_post_fts f "
-        f"WHERE spaces_post_fts MATCH %s {order} LIMIT %s",
-        [fq, n],
+        f"SELECT f.rowid FROM spaces_post_fts f "
+        f"CROSS JOIN spaces_post p ON p.id = f.rowid CROSS JOIN spaces_thread t ON t.id = p.thread_id "
+        f"WHERE spaces_post_fts MATCH %s AND {where} ORDER BY f.rowid DESC LIMIT %s",
+        [fq, *params, limit],
     )
-    candidates = cur.fetchall()
-    if candidates:
-        ids = [c[0] for c in candidates]
+    return [int(r[0]) for r in cur.fetchall()]
+
+
+# PostgreSQL: how many of the newest posts are walked by primary key for a common query.
+WINDOW = 50_000
+
+
+def _pg_candidates(cur: Any, q: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
+    """The newest `limit` matches of `q` that pass `where`, with their ts_rank negated (lower
+    is better, like bm25).
+
+    The GIN index finds a rare query's matches at once, but for a common one PostgreSQL
+    would read every match from the table (a bitmap heap scan: over a second for tens of
+    thousands) to keep the newest; walking the primary key backwards stops at the limit. The
+    planner's own choice between the two goes by its estimate of how many posts match, which
+    for several words is often ten times too low. So when it expects many matches for several
+    words, the newest WINDOW posts are walked (bitmap scans off, in this transaction only),
+    and only if they hold too few matches are the older posts asked through the index.
+    """
+    cand = (
+        "WITH cand AS MATERIALIZED (SELECT p.id, p.search FROM spaces_post p "
+        "JOIN spaces_thread t ON t.id = p.thread_id "
+        "WHERE p.search @@ websearch_to_tsquery('english', %s) AND {where} {window} ORDER BY p.id DESC LIMIT %s) "
+        "SELECT cand.id, ts_rank(cand.search, websearch_to_tsquery('english', %s)) FROM cand"
+    )
+    expected = 0.0
+    if len(_WORD.findall(q)) > 1:
+        # One word's estimate is good (its own statistics), and the planner then chooses well.
         cur.execute(
-            # CROSS JOIN keeps SQLite on the candidates first (not every thread of every space).
-            f"SELECT p.id FROM spaces_post p CROSS JOIN spaces_thread t ON t.id = p.thread_id "
-            f"WHERE p.id IN ({','.join(['%s'] * len(ids))}) AND {where}",
-            [*ids, *params],
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM spaces_post p WHERE p.search @@ websearch_to_tsquery('english', %s)",
+            [q],
         )
-        readable = {r[0] for r in cur.fetchall()}
-        mine = [(int(i), float(r)) for i, r in candidates if i in readable]
-        if len(mine) >= need or len(candidates) < n:
-            return mine[offset:need]
-    cur.execute(
-        f"SELECT f.rowid, bm25(spaces_post_fts, 4.0, 1.0) AS score {matches} {order} LIMIT %s OFFSET %s",
-        [fq, *params, limit, offset],
-    )
-    return [(int(i), float(r)) for i, r in cur.fetchall()]
+        plan = cur.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        expected = float(plan[0]["Plan"]["Plan Rows"])
+    found: list[tuple[int, float]] = []
+    if expected >= limit:
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM spaces_post")
+        bound = int(cur.fetchone()[0]) - WINDOW
+        with transaction.atomic():  # SET LOCAL lasts until its end
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+            cur.execute(cand.format(where=where, window="AND p.id > %s"), [q, *params, bound, limit, q])
+            found = [(int(i), -float(r)) for i, r in cur.fetchall()]
+            cur.execute("SET LOCAL enable_bitmapscan = on")
+        if len(found) < limit:
+            cur.execute(cand.format(where=where, window="AND p.id <= %s"), [q, *params, bound, limit - len(found), q])
+            found += [(int(i), -float(r)) for i, r in cur.fetchall()]
+    else:
+        cur.execute(cand.format(where=where, window=""), [q, *params, limit, q])
+        found = [(int(i), -float(r)) for i, r in cur.fetchall()]
+    return found

@@ -13,7 +13,7 @@ The output is the markup the template produced, for the same viewer: reaction bu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape as _escape
@@ -100,6 +100,29 @@ def render_posts(
     csrf_token: str,
 ) -> SafeString:
     """The ``<article>`` of every row, joined."""
+    parts = render_post_list(
+        rows,
+        accepted_post_id=accepted_post_id,
+        locked=locked,
+        logged_in=logged_in,
+        page_number=page_number,
+        path=path,
+        csrf_token=csrf_token,
+    )
+    return mark_safe("".join(parts))  # noqa: S308  # every interpolated value is escaped or sanitised HTML
+
+
+def render_post_list(
+    rows: list[PostRow],
+    *,
+    accepted_post_id: int | None,
+    locked: bool,
+    logged_in: bool,
+    page_number: int,
+    path: str,
+    csrf_token: str,
+) -> list[str]:
+    """The ``<article>`` of every row, one string each (escaped, but not marked safe)."""
     urls = Urls.build()
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">' if logged_in else ""
     page_query = f"?page={page_number}" if page_number > 1 else ""
@@ -181,4 +204,34 @@ def render_posts(
             f"  </footer>\n"
             f"</article>\n"
         )
-    return mark_safe("".join(out))  # noqa: S308  # every interpolated value above is escaped or sanitised HTML
+    return out
+
+
+# --- one page of posts for every logged-in reader, made each one's own --------------------------
+# A logged-in reader who neither moderates the space nor may accept answers in the thread,
+# and who has nothing held in it, sees the published posts; what differs from one such
+# reader to the next is only their CSRF token, which reactions are theirs (pressed chips) and
+# Edit on their own posts. So the posts are rendered once for "any reader" (no reactions of
+# theirs, no Edit, CSRF_SLOT for the token), kept (views_spaces.py, pagecache.py), and made
+# each reader's by `personalise` and a replace of the slot: the same HTML render_posts writes
+# for them (tests compare the two).
+
+CSRF_SLOT = "\x00csrf\x00"
+_FOOT = '<footer class="post-foot">'
+_ACTIONS_END = "</span>\n  </footer>"
+
+
+def personalise(segment: str, *, mine: Iterable[str], edit_url: str | None) -> str:
+    """One post from render_post_list for "any reader" as a reader sees it who reacted with
+    the kinds `mine` and who may edit it (`edit_url`)."""
+    head, sep, foot = segment.rpartition(_FOOT)
+    for kind in mine:
+        foot = foot.replace(
+            f'value="{kind}" class="chip" aria-pressed="false"',
+            f'value="{kind}" class="chip mine" aria-pressed="true"',
+            1,
+        )
+    if edit_url is not None:
+        before, end, after = foot.rpartition(_ACTIONS_END)
+        foot = f'{before}<a class="btn btn-small btn-ghost" href="{edit_url}">Edit</a>{end}{after}'
+    return head + sep + foot

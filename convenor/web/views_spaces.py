@@ -10,18 +10,24 @@ an anonymous visitor to the login page (whether or not it exists, so nothing lea
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from convenor.charter import selectors as charter_selectors
 from convenor.core import access
+from convenor.core.access import AnyUser
 from convenor.core.errors import ApplicationError, ErrorCode, not_found
 from convenor.core.models import User
 from convenor.events import selectors as event_selectors
@@ -29,9 +35,28 @@ from convenor.events.models import Event
 from convenor.people import selectors as people_selectors
 from convenor.people.models import Member
 from convenor.spaces import markdown, selectors, services
-from convenor.spaces.models import Frame, MembershipState, Post, ReactionKind, Space, SpaceRole, Thread, ThreadKind
+from convenor.spaces.models import (
+    Frame,
+    MembershipState,
+    Post,
+    PostState,
+    ReactionKind,
+    Space,
+    SpaceRole,
+    Thread,
+    ThreadKind,
+)
 from convenor.web import calendar_links, forms, forms_spaces, pagecache
-from convenor.web.post_html import Chip, PostRow, render_posts
+from convenor.web.post_html import (
+    CSRF_SLOT,
+    Chip,
+    PostRow,
+    Urls,
+    escape,
+    personalise,
+    render_post_list,
+    render_posts,
+)
 from convenor.web.views import _page, _safe_next, _viewer
 
 T = TypeVar("T")
@@ -141,22 +166,44 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _space_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    space = _readable(request, lambda: access.space_by_slug_for_view(request.user, slug))
+    space = access.public_space_for_view(slug) or _readable(
+        request, lambda: access.space_by_slug_for_view(request.user, slug)
+    )
     tab = request.GET.get("tab", "latest")
     tab = tab if tab in dict(TABS) else "latest"
-    events = event_selectors.events_of_space(viewer=request.user, space_id=space.pk)
-    return _space_page(request, space, tab, events)
+    return _space_page(request, space, tab, _coming_events(request, space))
+
+
+def _coming_events(request: HttpRequest, space: Space) -> list[Event]:
+    """The space's coming events the viewer may see. Most spaces have none: one small query
+    says so, before the viewer's (costly to build) event conditions are asked."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM events_event WHERE space_id = %s AND ends_at > %s AND cancelled_at IS NULL LIMIT 1",
+            [space.pk, timezone.now()],
+        )
+        if cur.fetchone() is None:
+            return []
+    return event_selectors.events_of_space(viewer=request.user, space_id=space.pk)
 
 
 def _space_page(request: HttpRequest, space: Space, tab: str, events: list[Event]) -> HttpResponse:
-    paginator = Paginator(selectors.space_threads(space=space, order=tab, viewer=request.user), THREADS_PER_PAGE)
-    if tab != "unanswered":
-        # Every thread of the space is listed: its counter says how many, no COUNT(*) over
-        # them on every page view (services keep it; space_recount repairs it).
-        paginator.count = space.thread_count  # the cached_property, set before it is read
-    page = paginator.get_page(request.GET.get("page"))
     me_member = _viewer_member(request)
     moderator = me_member is not None and access.can_moderate(request.user, space)
+    logged_in = access.is_authenticated(request.user)
+    thread_list = None
+    if logged_in and not moderator and not _has_unpublished_threads(space, me_member):
+        # A reader who sees the published threads, like every other such reader: the list
+        # is rendered once for all of them and kept under the space's version.
+        key = pagecache.key(
+            "threads", space.pk, space.version, space.thread_count, request.path, sorted(request.GET.lists())
+        )
+        thread_list = cache.get(key)
+        if thread_list is None:
+            thread_list = _thread_list(request, space, tab, None, logged_in=True)
+            cache.set(key, thread_list, SPACE_PAGE_TTL)
+    if thread_list is None:
+        thread_list = _thread_list(request, space, tab, request.user, logged_in=logged_in)
     return render(
         request,
         "web/spaces/space_detail.html",
@@ -164,7 +211,7 @@ def _space_page(request: HttpRequest, space: Space, tab: str, events: list[Event
             "space": space,
             "tab": tab,
             "tabs": TABS,
-            "page_obj": page,
+            "thread_list_html": mark_safe(thread_list),  # noqa: S308  # rendered by the template engine, escaped
             "membership": selectors.membership_of(space=space, member=me_member),
             "following": selectors.is_following(member=me_member, space=space),
             "can_moderate": moderator,
@@ -173,10 +220,37 @@ def _space_page(request: HttpRequest, space: Space, tab: str, events: list[Event
             "events": events,
             "events_feed_url": calendar_links.space_feed_url(request.user, space),
             # The moderator check above, reused: can_create_event(space=...) would ask again.
-            "can_create_event": access.is_authenticated(request.user)
+            "can_create_event": logged_in
             and (moderator or access.can_create_event(request.user, frame=Frame.COMMUNITY, space=None)),
         },
     )
+
+
+def _has_unpublished_threads(space: Space, me_member: Member | None) -> bool:
+    """Whether the viewer started a thread in `space` that is held or rejected (their list shows it)."""
+    if me_member is None:
+        return False
+    with connection.cursor() as cur:
+        # By the author's index (a few threads), not the space's (thousands): "+" keeps
+        # SQLite off the latter, and is a no-op on PostgreSQL.
+        cur.execute(
+            "SELECT 1 FROM spaces_thread WHERE author_id = %s AND +space_id = %s AND state <> %s LIMIT 1",
+            [me_member.pk, space.pk, PostState.PUBLISHED.value],
+        )
+        return cur.fetchone() is not None
+
+
+def _thread_list(request: HttpRequest, space: Space, tab: str, viewer: AnyUser | None, *, logged_in: bool) -> str:
+    """The thread list of a space page with its pagination, as `viewer` sees it (None: the
+    published threads, what a reader who moderates nothing and has nothing held sees)."""
+    paginator = Paginator(selectors.space_threads(space=space, order=tab, viewer=viewer), THREADS_PER_PAGE)
+    if tab != "unanswered":
+        # Every thread of the space is listed: its counter says how many, no COUNT(*) over
+        # them on every page view (services keep it; space_recount repairs it).
+        paginator.count = space.thread_count  # the cached_property, set before it is read
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page_obj": page, "tab": tab, "space": space, "logged_in": logged_in, "request": request}
+    return get_template("web/spaces/_thread_list.html").render(context)
 
 
 @require_POST
@@ -375,7 +449,9 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
 
 def _thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     user = request.user
-    thread = _readable(request, lambda: access.thread_for_view(user, thread_id))
+    thread = access.public_thread_for_view(thread_id) or _readable(
+        request, lambda: access.thread_for_view(user, thread_id)
+    )
     form = forms_spaces.ReplyForm(request.POST or None)
     preview = None
     parent: Post | None = None
@@ -409,25 +485,20 @@ def _thread_page(
     user = request.user
     me_member = _viewer_member(request)
     moderator = me_member is not None and access.can_moderate(user, thread.space)
-    page = Paginator(selectors.thread_page_posts(thread=thread, viewer=user), POSTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    rows = _post_rows(
-        list(page.object_list), thread=thread, me=me_member, moderator=moderator, first_page=page.number == 1
-    )
     logged_in = access.is_authenticated(user)
-    posts_html = render_posts(
-        rows,
-        accepted_post_id=thread.accepted_post_id,
-        locked=thread.locked,
-        logged_in=logged_in,
-        page_number=page.number,
-        path=request.path,
-        # Only a logged-in viewer has forms on the posts; a visitor's page holds no token.
-        csrf_token=get_token(request) if logged_in else "",
-    )
+    shared = None
+    may_accept = thread.kind == ThreadKind.QUESTION and me_member is not None and thread.author_id == me_member.pk
+    if logged_in and not moderator and not may_accept:
+        # A reader like any other (see post_html.personalise): the posts rendered once for
+        # all of them, made theirs, unless they have something held in this thread.
+        shared = _shared_posts(request, thread, me_member)
+    if shared is not None:
+        page, posts_html = shared
+        held: list[Post] = []
+    else:
+        page, posts_html = _own_posts(request, thread, me_member, moderator, logged_in)
+        held = charter_selectors.held_posts_in_thread(thread_id=thread.pk, viewer=user) if logged_in else []
     accepted = access.post_for_view(user, thread.accepted_post_id) if thread.accepted_post_id else None
-    held = charter_selectors.held_posts_in_thread(thread_id=thread.pk, viewer=user) if logged_in else []
     return render(
         request,
         "web/spaces/thread_detail.html",
@@ -450,6 +521,90 @@ def _thread_page(
             "move_targets": list(charter_selectors.move_targets(viewer=user)) if held else [],
         },
     )
+
+
+def _own_posts(
+    request: HttpRequest, thread: Thread, me_member: Member | None, moderator: bool, logged_in: bool
+) -> tuple[Page[Post], SafeString]:
+    """One page of the thread's posts rendered for this viewer alone."""
+    page = Paginator(selectors.thread_page_posts(thread=thread, viewer=request.user), POSTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = _post_rows(
+        list(page.object_list), thread=thread, me=me_member, moderator=moderator, first_page=page.number == 1
+    )
+    posts_html = render_posts(
+        rows,
+        accepted_post_id=thread.accepted_post_id,
+        locked=thread.locked,
+        logged_in=logged_in,
+        page_number=page.number,
+        path=request.path,
+        # Only a logged-in viewer has forms on the posts; a visitor's page holds no token.
+        csrf_token=get_token(request) if logged_in else "",
+    )
+    return page, posts_html
+
+
+# Which of the thread's posts the viewer reacted to (and how), and whether they wrote one
+# that is not published (held or rejected: then their page is not everybody's).
+_VIEWER_MARKS = (
+    "SELECT r.post_id, r.kind FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id "
+    "WHERE r.member_id = %s AND p.thread_id = %s "
+    "UNION ALL SELECT * FROM (SELECT p.id, '' FROM spaces_post p "
+    "WHERE p.thread_id = %s AND p.author_id = %s AND p.state <> 'published' LIMIT 1) AS held"
+)
+
+
+def _shared_posts(
+    request: HttpRequest, thread: Thread, me_member: Member | None
+) -> tuple[Page[Any], SafeString] | None:
+    """The page's posts for a logged-in reader who neither moderates the space nor may accept
+    answers here: rendered once for every such reader and kept (under the thread's version,
+    which every reply, edit, reaction, accepted answer, lock and flag bumps), then made this
+    reader's (their pressed reactions, Edit on their posts, their CSRF token). None when they
+    have a held or rejected post in the thread: their page shows it, so it is their own."""
+    mine: dict[int, list[str]] = {}
+    if me_member is not None:
+        with connection.cursor() as cur:
+            cur.execute(_VIEWER_MARKS, [me_member.pk, thread.pk, thread.pk, me_member.pk])
+            for post_id, kind in cur.fetchall():
+                if not kind:
+                    return None
+                mine.setdefault(post_id, []).append(kind)
+    raw_page = request.GET.get("page", "")
+    key = pagecache.key(
+        "posts", thread.pk, thread.version, thread.locked, thread.accepted_post_id, thread.kind, request.path, raw_page
+    )
+    entry: tuple[int, int, list[tuple[int, int]], list[str]] | None = cache.get(key)
+    if entry is None:
+        # Published posts only: what shown_q lets such a reader see in this thread.
+        page = Paginator(selectors.thread_page_posts(thread=thread, viewer=None), POSTS_PER_PAGE).get_page(raw_page)
+        rows = _post_rows(list(page.object_list), thread=thread, me=None, moderator=False, first_page=page.number == 1)
+        segments = render_post_list(
+            rows,
+            accepted_post_id=thread.accepted_post_id,
+            locked=thread.locked,
+            logged_in=True,
+            page_number=page.number,
+            path=request.path,
+            csrf_token=CSRF_SLOT,
+        )
+        entry = (page.paginator.count, page.number, [(r.post.pk, r.post.author_id) for r in rows], segments)
+        cache.set(key, entry, pagecache.TTL)
+    count, number, ids, segments = entry
+    edit = Urls.build().edit if me_member is not None and not thread.locked else None
+    me_pk = me_member.pk if me_member is not None else None
+    parts = []
+    for (pk, author_id), segment in zip(ids, segments, strict=True):
+        kinds = mine.get(pk)
+        own = edit is not None and author_id == me_pk
+        if kinds or own:
+            segment = personalise(segment, mine=kinds or (), edit_url=edit(pk) if edit is not None and own else None)
+        parts.append(segment)
+    token = escape(get_token(request))
+    html = mark_safe("".join(parts).replace(CSRF_SLOT, token))  # noqa: S308  # escaped in render_post_list
+    return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html
 
 
 @require_POST

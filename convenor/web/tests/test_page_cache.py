@@ -161,16 +161,64 @@ def test_search_results_change_with_new_and_edited_posts(acme_client: Client, wo
 def test_search_count_stops_at_the_cap(
     acme_client: Client, world: World, square: Space, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "COUNT_CAP", 3)
-    monkeypatch.setattr(search, "CANDIDATES", 2)
     thread = thread_create(space=square, author=world.acme_member, title="Walrus", body="walrus one")
     for i in range(5):
-        post_reply(thread=thread, author=world.globex_member, body=f"walrus again {i}")
-    result = search.search_posts(viewer=world.acme_user, q="walrus", page_size=2)
-    assert result.total == 4 and result.capped and result.pages == 2
-    ranked = [h.post_id for h in result.hits]
-    monkeypatch.setattr(search, "CANDIDATES", 1000)
+        post_reply(thread=thread, author=world.globex_member, body=f"walrus again {i} " + "walrus " * i)
+    published = list(thread.posts.filter(state="published").order_by("pk").values_list("pk", flat=True))
+    assert len(published) >= 5
+    full = search.search_posts(viewer=world.acme_user, q="walrus", page_size=2)
+    assert full.total == len(published) and not full.capped and full.pages == -(-len(published) // 2)
+    # Past the cap, the newest COUNT_CAP + 1 matches are counted ("3+") and ranked.
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
     from django.core.cache import cache
 
     cache.clear()
-    assert [h.post_id for h in search.search_posts(viewer=world.acme_user, q="walrus", page_size=2).hits] == ranked
+    result = search.search_posts(viewer=world.acme_user, q="walrus", page_size=2)
+    assert result.total == 4 and result.capped and result.pages == 2
+    newest = sorted(
+        (
+            h
+            for p in (1, 2, 3)
+            for h in search.search_posts(viewer=world.acme_user, q="walrus", page=p, page_size=2).hits
+        ),
+        key=lambda h: h.post_id,
+    )
+    assert [h.post_id for h in newest] == published[-4:]
+    # Ranked best first among them: the reply that says walrus most leads.
+    assert result.hits[0].post_id == max(h.post_id for h in newest)
+
+
+def test_capped_search_candidates_are_only_what_the_viewer_may_read(
+    world: World, square: Space, acme_space: Space, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest matches are taken with the viewer's filter in the same query: Acme's newer
+    private posts neither show to Globex nor push Globex's readable matches out of the cap."""
+    from django.core.cache import cache
+
+    public = thread_create(space=square, author=world.acme_member, title="Narwhal", body="narwhal facts")
+    for i in range(3):
+        post_reply(thread=public, author=world.globex_member, body=f"narwhal tusk {i}")
+    private = thread_create(space=acme_space, author=world.acme_member, title="Narwhal plans", body="narwhal secret")
+    for i in range(4):
+        post_reply(thread=private, author=world.acme_member, body=f"narwhal secret {i}")
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    cache.clear()
+    result = search.search_posts(viewer=world.globex_user, q="narwhal", page_size=10)
+    published = set(public.posts.filter(state="published").values_list("pk", flat=True))
+    assert {h.post_id for h in result.hits} <= published and len(published) >= 3
+    assert all(h.space_id == square.pk for h in result.hits)
+    assert result.total == min(len(published), 4)
+    # Acme's own people find their private posts too.
+    mine = search.search_posts(viewer=world.acme_user, q="secret", page_size=10)
+    assert mine.hits and all(h.space_id == acme_space.pk for h in mine.hits)
+    assert not search.search_posts(viewer=world.globex_user, q="secret").hits
+
+
+def test_search_finds_a_prefix_when_whole_words_find_few(acme_client: Client, world: World, square: Space) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("prefixes are FTS5's (PostgreSQL's websearch_to_tsquery takes whole words)")
+    thread_create(space=square, author=world.acme_member, title="Clusters", body="kubernetes clusters")
+    page, _ = _get(acme_client, reverse("web:search"), q="kuber")
+    assert "1 result" in page and "<mark>" in page
