@@ -245,7 +245,10 @@ def build_events(cursor: Any, people: People, seed: int, now_text: str, tick: Ti
 
         # The audience: mostly customers, some partners, prospects and others.
         size = min(len(others) - len(busy), int(capacity * rng.uniform(0.5, 1.15)) + int(rng.integers(0, 4)))
-        pool = np.setdiff1d(others, np.array(sorted(busy), dtype=np.int64))
+        # `others` is sorted and distinct (flatnonzero), so this is setdiff1d(others, busy)
+        # without its unique() of 100k+ members per event (numpy 2's hash-based unique made
+        # that most of the events' time).
+        pool = others[~np.isin(others, np.array(sorted(busy), dtype=np.int64))]
         who = rng.choice(pool, size=max(0, min(size, len(pool))), replace=False)
         k = len(who)
         intent = INTENTS[rng.choice(3, size=k, p=MIX[(frame, bool(well[e]))])]
@@ -405,6 +408,7 @@ def build_events(cursor: Any, people: People, seed: int, now_text: str, tick: Ti
         },
     )
     g_event_id = event_ids[g_event]
+    intent_json = {i: json.dumps({"intent": i}) for i in set(regs["intent"])}
     activities += insert(
         act,
         {
@@ -417,7 +421,7 @@ def build_events(cursor: Any, people: People, seed: int, now_text: str, tick: Ti
             "place_id": g_event_id.tolist(),
             "origin_id": [f"event-registration:{r}" for r in reg_ids.tolist()],
             "occurred_at": _ts(g_created),
-            "data": [json.dumps({"intent": i}) for i in regs["intent"]],
+            "data": [intent_json[i] for i in regs["intent"]],
         },
     )
     # Buyer registrations draw a prospecting line from the event's commercial owner.

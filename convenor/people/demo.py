@@ -207,6 +207,8 @@ class DemoResult:
     events: dict[str, int] = field(default_factory=dict)
     # What each later app's demo step added (see DEMO_STEPS), by app, then by kind.
     extras: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Seconds each of those steps took, by app.
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.built:
@@ -370,6 +372,14 @@ def _numbered(rank: IntArray) -> ObjArray:
     return out
 
 
+def sorted_unique(values: IntArray) -> IntArray:
+    """``np.unique`` of integers, by sorting: numpy 2's hash-based unique takes seconds on a
+    few hundred thousand integers, where a sort takes milliseconds."""
+    ordered = np.sort(values, kind="stable")
+    out: IntArray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+    return out
+
+
 def _group_rank(key: IntArray) -> IntArray:
     """For each item, how many earlier items share its key (0 for the first)."""
     order = np.argsort(key, kind="stable")
@@ -392,6 +402,24 @@ def _ranges(total: int, chunk: int = CHUNK) -> Iterator[tuple[int, int]]:
 
 
 # --- the plan -----------------------------------------------------------------------------
+
+
+class _Locals:
+    """The "first.last" part of an address for name pairs, indexed by
+    ``first * n_last + last`` like an array of every pair, but only the pairs asked for are
+    built (the table of every pair has 230,000 strings; a demo of 10,000 members needs 10,000)."""
+
+    def __init__(self) -> None:
+        self.firsts = np.array([_compact(w) + "." for w in _words("first_names")], dtype=object)
+        self.lasts = np.array([_compact(w) for w in _words("last_names")], dtype=object)
+
+    def of(self, first: IntArray, last: IntArray) -> ObjArray:
+        out: ObjArray = self.firsts[first] + self.lasts[last]
+        return out
+
+    def __getitem__(self, pair: IntArray) -> ObjArray:
+        first, last = np.divmod(pair, len(self.lasts))
+        return self.of(first, last)
 
 
 @dataclass
@@ -590,8 +618,14 @@ def demo_reset() -> None:
                 cursor.execute(f"DELETE FROM {_qn(t)}")  # noqa: S608  # a model's own table name
 
 
-def build_demo(*, members: int, seed: int = 1, reset: bool = False, progress: Progress | None = None) -> DemoResult:
+def build_demo(
+    *, members: int, seed: int = 1, reset: bool = False, progress: Progress | None = None, steps: bool = True
+) -> DemoResult:
     """Build the demo community of `members` people; see the module docstring.
+
+    Then run the later apps' DEMO_STEPS (their seconds go to ``result.step_seconds``),
+    unless `steps` is off: bench/demo_scale.py times the community build alone, then runs
+    them with `run_demo_steps`.
 
     Does nothing (``built=False``) when the demo is already there and `reset` is off.
     Raises ApplicationError(VALIDATION) for a size out of range and CONFLICT when the
@@ -618,8 +652,12 @@ def build_demo(*, members: int, seed: int = 1, reset: bool = False, progress: Pr
     # Hashing is slow on purpose (about a second): done once, in a thread (the hash
     # function lets go of the GIL) while the community is generated, and reused for every
     # demo account.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         password = pool.submit(make_password, DEMO_PASSWORD)
+        # The post HTML links @mentions to profiles: the URL needs the URL configuration,
+        # whose first import (the API's schemas, every app's views) takes a second or more.
+        # Loaded in the other thread while the people are generated and written.
+        member_url = pool.submit(_member_url)
         # Index rebuilds sort every row: in memory rather than through temporary files.
         # SQLite takes this only outside a transaction (tests build inside one; they are small).
         sort_in_memory = connection.vendor == "sqlite" and not connection.in_atomic_block
@@ -627,24 +665,37 @@ def build_demo(*, members: int, seed: int = 1, reset: bool = False, progress: Pr
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA temp_store = MEMORY")
         try:
-            result = _build(members, seed, password, progress or (lambda done, total: None))
+            result = _build(members, seed, password, member_url, progress or (lambda done, total: None))
         finally:
             if sort_in_memory:
                 with connection.cursor() as cursor:
                     cursor.execute("PRAGMA temp_store = DEFAULT")
+    if steps:
+        run_demo_steps(result, seed=seed, progress=progress)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def run_demo_steps(result: DemoResult, *, seed: int = 1, progress: Progress | None = None) -> None:
+    """Run DEMO_STEPS on top of a built community: their counts go to ``result.extras``
+    and their seconds to ``result.step_seconds``, by app."""
     for app, module_name in DEMO_STEPS:
         # Each step adds its app's demo data on top of the community built above, through
         # the app's own services or bulk writes: `build(seed, progress) -> counts by kind`.
+        t0 = time.perf_counter()
         step = importlib.import_module(module_name)
         result.extras[app] = step.build(seed=seed, progress=progress or (lambda done, total: None))
-    result.seconds = time.monotonic() - started
-    return result
+        result.step_seconds[app] = time.perf_counter() - t0
 
 
 # The later apps' demo steps, in order: what a step reads must be built by an earlier one
 # (the map is built from the ideas and outside conversations; hot groups read the map).
 DEMO_STEPS: list[tuple[str, str]] = [
+    ("feedback", "convenor.feedback.demo"),
     ("charter", "convenor.charter.demo"),
+    ("listening", "convenor.listening.demo"),
+    ("graph", "convenor.graph.demo"),
+    ("hotgroups", "convenor.hotgroups.demo"),
 ]
 
 
@@ -659,15 +710,19 @@ def _our_domain(ours: Organization) -> str:
     return domain
 
 
-def _build(n: int, seed: int, password: Future[str], progress: Progress) -> DemoResult:
+def _member_url() -> str:
+    from convenor.spaces.demo import member_url_pattern
+
+    return member_url_pattern()
+
+
+def _build(n: int, seed: int, password: Future[str], member_url: Future[str], progress: Progress) -> DemoResult:
     STEP_SECONDS.clear()
     first_names = np.array(_words("first_names"), dtype=object)
     last_names = np.array(_words("last_names"), dtype=object)
     cities = np.array(_words("cities"), dtype=object)
-    # "first.last" for every pair, looked up by index when the email addresses are made.
-    firsts = [_compact(w) + "." for w in _words("first_names")]
-    lasts = [_compact(w) for w in _words("last_names")]
-    locals_ = np.array([a + b for a in firsts for b in lasts], dtype=object)
+    # "first.last" by (first name index * n_last + last name index), for the email addresses.
+    locals_ = _Locals()
     n_last = len(last_names)
     now = datetime.now(UTC).replace(microsecond=0)
     now_text = _timestamps(np.array([int(now.timestamp())], dtype=np.int64))[0]
@@ -776,11 +831,11 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
             # Accounts before the members who point at them: SQLite checks a deferred foreign
             # key at commit, but while one is outstanding, every parent row written makes it
             # search the child tables, whose indexes are gone until the end.
-            t0 = time.perf_counter()
-            hashed = password.result()
-            STEP_SECONDS["password_hash_wait"] = time.perf_counter() - t0
+            # They get the password hash at the end of the build, so the (slow on purpose)
+            # hash has the whole build to finish in its thread; until then, in this
+            # transaction, the password is unusable.
             for user in users:
-                user.password = hashed
+                user.set_unusable_password()
             User.objects.bulk_create(users)
 
             # Members, then their current places.
@@ -955,6 +1010,7 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
                 now_text,
                 tick,
                 has_handle=has_handle,
+                member_url=member_url.result(),
             )
             STEP_SECONDS["conversations"] = time.perf_counter() - t0
 
@@ -962,6 +1018,12 @@ def _build(n: int, seed: int, password: Future[str], progress: Progress) -> Demo
             t0 = time.perf_counter()
             events = _events(cursor, people, seed, now_text, tick)
             STEP_SECONDS["events"] = time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            hashed = password.result()
+            STEP_SECONDS["password_hash_wait"] = time.perf_counter() - t0
+            if users:
+                User.objects.filter(pk__in=[u.pk for u in users]).update(password=hashed)
 
             t0 = time.perf_counter()
             if connection.vendor == "postgresql":
@@ -1035,6 +1097,7 @@ def _conversations(
     tick: Callable[[int], None],
     *,
     has_handle: bool,
+    member_url: str,
 ) -> tuple[dict[str, int], Any]:
     """Spaces, threads, posts and what goes with them, written by convenor/spaces/demo.py;
     returns the counts and the people as that module sees them (the events reuse them)."""
@@ -1043,10 +1106,7 @@ def _conversations(
     # Mentions need @handles; the demo's people have none when someone chose theirs already.
     handles: ObjArray | None = None
     if has_handle:
-        firsts = [_compact(w) + "." for w in _words("first_names")]
-        lasts = [_compact(w) for w in _words("last_names")]
-        locals_ = np.array([a + b for a in firsts for b in lasts], dtype=object)
-        handles = locals_[plan.m_first * len(lasts) + plan.m_last] + _numbered(plan.m_handle_dup)
+        handles = _Locals().of(plan.m_first, plan.m_last) + _numbered(plan.m_handle_dup)
     # Interest picks by the interest's index in `interest_names`, not its id.
     sorter = np.argsort(interest_ids)
     pick_interest = sorter[np.searchsorted(interest_ids, picks[1], sorter=sorter)].astype(np.int64)
@@ -1066,6 +1126,7 @@ def _conversations(
         rels=rels,
         handles=handles,
         staff=[1, 2, 3, 4],
+        member_url=member_url,
         now=int(now.timestamp()),
         kinds={
             "ours": _K_OURS,
@@ -1096,7 +1157,7 @@ def _events(cursor: Any, people: Any, seed: int, now_text: str, tick: Callable[[
 
 def _logins(
     plan: _Plan,
-    locals_: ObjArray,
+    locals_: _Locals,
     n_last: int,
     existing_emails: set[str],
     existing_users: set[str],
@@ -1170,7 +1231,7 @@ def _ordered(kind: str, a: IntArray, b: IntArray) -> tuple[IntArray, IntArray]:
         return a, b
     # One int64 key per pair: a 1-D unique is far cheaper than np.unique(axis=0).
     width = int(max(a.max(), b.max())) + 1
-    key = np.unique(a * width + b)
+    key = sorted_unique(a * width + b)
     first, second = np.divmod(key, width)
     return first.astype(np.int64), second.astype(np.int64)
 

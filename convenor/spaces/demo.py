@@ -11,13 +11,17 @@ paragraphs each. Each distinct paragraph is rendered once with ``markdown.render
 post's HTML is the rendered paragraphs joined; @mentions are rendered with a placeholder
 handle that is replaced afterwards. A test checks a sample against ``render(body)``.
 
-The search index needs nothing: the triggers of migration 0002 index every inserted post.
+The search index: on SQLite the trigger of migration 0002 that indexes each inserted post
+is dropped while the demo's posts are written and put back right after, once one
+``INSERT ... SELECT`` has indexed them with the same rows the trigger writes (all in the
+build's transaction). On PostgreSQL the trigger fills each post's search column as usual.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +33,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
+from convenor.people.demo import sorted_unique
 from convenor.people.models import RelationshipKind
 from convenor.spaces import demo_phrases as ph
 from convenor.spaces import markdown
@@ -98,6 +103,7 @@ class People:
     rels: list[tuple[str, IntArray, IntArray, bool, bool, Any]]
     handles: ObjArray | None
     staff: list[int]  # member indexes of the staff logins: admin, community manager, sales, product
+    member_url: str  # a member's profile URL with {} for the id (see member_url_pattern)
     now: int
     kinds: dict[str, int]  # "ours", "customer", "supplier", "partner", "competitor" -> kind index
 
@@ -124,10 +130,38 @@ def _writer(cursor: Any, tick: Tick) -> Callable[..., int]:
     return write
 
 
+def member_url_pattern() -> str:
+    """A member's profile URL with ``{}`` where the id goes."""
+    return reverse("web:member_detail", args=[0]).replace("/0/", "/{}/")
+
+
 @functools.cache
 def _paragraph(text: str) -> str:
     """A paragraph's HTML, rendered once however many posts use it."""
     return markdown.render(text, mention_urls={_PLACEHOLDER: _PLACEHOLDER_URL})
+
+
+# Stand-ins for a template's fields: rendered once per template, then replaced by the real
+# words. Terms and topics are plain words (letters, digits, inner spaces, hyphens and
+# slashes), which Markdown passes through as they are; a test renders every template with
+# every term both ways and compares.
+_STAND_INS = {"term": "qqtermqq", "Term": "Qqtermqq", "topic": "qqtopicqq", "Topic": "Qqtopicqq"}
+
+
+@functools.cache
+def _template_html(template: str) -> str:
+    return _paragraph(template.format(**_STAND_INS))
+
+
+def _paragraph_html(template: str, interest: str, term: str) -> str:
+    """The HTML of ``_paragraph(_fmt(template, interest, term))``, without rendering it again."""
+    html = _template_html(template)
+    if "qq" not in html:
+        return html
+    words = {"term": term, "Term": term[:1].upper() + term[1:], "topic": interest.lower(), "Topic": interest}
+    for field, stand_in in _STAND_INS.items():
+        html = html.replace(stand_in, words[field])
+    return html
 
 
 def _fmt(template: str, interest: str, term: str) -> str:
@@ -202,7 +236,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
     named: list[IntArray] = []
     for _ in biggest:
         others = rng.choice(employees, size=min(2, len(employees)), replace=False)
-        named.append(np.unique(np.r_[sales, others]).astype(np.int64))
+        named.append(sorted_unique(np.r_[sales, others].astype(np.int64)))
 
     # Who reads (and so may post in, be mentioned in or react in) each space, by interest.
     pm, pi = people.pick_member, people.pick_interest
@@ -214,7 +248,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
             first, size = int(people.org_start[o]), int(people.org_size[o])
             pools.append(np.r_[np.arange(first, first + size), named[s - n_topic]].astype(np.int64))
         else:
-            pools.append(np.unique(np.r_[pm[pick_space == s], employees]).astype(np.int64))
+            pools.append(sorted_unique(np.r_[pm[pick_space == s], employees].astype(np.int64)))
     customer_pools = [p[is_customer[p]] for p in pools]
     staff_pools = [named[s - n_topic] if is_account[s] else employees for s in range(n_spaces)]
 
@@ -382,7 +416,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
     )
     r_kind = rng.choice(4, size=len(r_post), p=[0.55, 0.2, 0.15, 0.1])
     keep = (r_who >= 0) & (r_who != p_author[r_post])
-    key = np.unique((r_post[keep] * n + r_who[keep]) * 4 + r_kind[keep])
+    key = sorted_unique((r_post[keep] * n + r_who[keep]) * 4 + r_kind[keep])
     r_post, rest = np.divmod(key, n * 4)
     r_who, r_kind = np.divmod(rest, 4)
     r_time = np.minimum(
@@ -413,7 +447,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
         mem_who.append(lurkers)
     first_post = np.full(n_spaces * n, np.iinfo(np.int64).max)
     np.minimum.at(first_post, p_space * n + p_author, p_time)
-    mkey = np.unique(np.concatenate(mem_space) * n + np.concatenate(mem_who))
+    mkey = sorted_unique(np.concatenate(mem_space) * n + np.concatenate(mem_who))
     ms, mw = np.divmod(mkey, n)
     joined = space_created + 3600 + (rng.random(len(mkey)) * (WINDOW_DAYS * DAY)).astype(np.int64)
     joined = np.minimum(joined, first_post[mkey] - rng.integers(3600, 3 * DAY, len(mkey)))
@@ -422,7 +456,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
     role = np.where(np.isin(mkey, mod_key), "moderator", "member").astype(object)
 
     # Thread follows: the service follows every author's thread for them.
-    fkey = np.unique(p_thread * n + p_author)
+    fkey = sorted_unique(p_thread * n + p_author)
     f_thread, f_member = np.divmod(fkey, n)
 
     # --- writing --------------------------------------------------------------------------------
@@ -490,6 +524,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
     )
     bodies, htmls, texts = _bodies(rng, p_cat, interest[p_thread], term[p_thread], mention_of, people)
     p_time_text = _timestamps(p_time)
+    fts_trigger = _pause_fts(cursor)
     counts["posts"] = insert(
         Post._meta.db_table,
         {
@@ -507,6 +542,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
         },
         nulls=("parent_id",),
     )
+    _resume_fts(cursor, fts_trigger, int(post_ids[0]) if P else 0)
     kinds = np.array([str(k) for k in ReactionKind.values], dtype=object)
     r_time_text = _timestamps(r_time)
     counts["reactions"] = insert(
@@ -570,8 +606,9 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
             "place_id": space_id[p_space[rp]].tolist(),
             "origin_id": [f"post:{i}" for i in post_ids[rp].tolist()],
             "occurred_at": [p_time_text[i] for i in rp.tolist()],
+            # What json.dumps({"thread": t, "parent": p}) writes, without its per-call cost.
             "data": [
-                json.dumps({"thread": t, "parent": p})
+                f'{{"thread": {t}, "parent": {p}}}'
                 for t, p in zip(thread_ids[p_thread[rp]].tolist(), post_ids[p_replied[rp]].tolist(), strict=True)
             ],
         },
@@ -595,6 +632,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
         },
     )
     r_kinds = kinds[r_kind].tolist()
+    kind_json = {k: json.dumps({"kind": k}) for k in set(r_kinds)}
     activities += insert(
         act_table,
         {
@@ -610,7 +648,7 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
                 for p, m, k in zip(post_ids[r_post].tolist(), mid[r_who].tolist(), r_kinds, strict=True)
             ],
             "occurred_at": r_time_text,
-            "data": [json.dumps({"kind": k}) for k in r_kinds],
+            "data": [kind_json[k] for k in r_kinds],
         },
     )
     acc_time = np.minimum(now - 30, p_time[acc_post] + rng.integers(600, 2 * DAY, len(acc_post)))
@@ -670,6 +708,47 @@ def build_conversations(cursor: Any, people: People, seed: int, now_text: str, t
     return counts
 
 
+_FTS_TRIGGER = "spaces_post_fts_ai"
+
+
+def _pause_fts(cursor: Any) -> str | None:
+    """On SQLite, drop the trigger that indexes each inserted post (migration 0002); returns
+    the statement that recreates it as it was. None elsewhere (PostgreSQL fills its search
+    column in a BEFORE INSERT trigger, which stays)."""
+    if connection.vendor != "sqlite":
+        return None
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [_FTS_TRIGGER])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    cursor.execute(f"DROP TRIGGER {_FTS_TRIGGER}")
+    sql: str = row[0]
+    return sql
+
+
+def _resume_fts(cursor: Any, trigger_sql: str | None, first_post: int) -> None:
+    """Index the demo's posts in one statement, with exactly the rows the trigger would have
+    written (the post's id, its thread's title, its plain text), then put the trigger back.
+
+    The same transaction as the inserts: if anything fails, the trigger is back as it was.
+    One INSERT ... SELECT lets FTS5 tokenise in one pass instead of firing a trigger (and a
+    title lookup) per post.
+    """
+    if trigger_sql is None:
+        return
+    started = time.perf_counter()
+    cursor.execute(
+        "INSERT INTO spaces_post_fts(rowid, title, body) "
+        "SELECT p.id, t.title, p.text FROM spaces_post p JOIN spaces_thread t ON t.id = p.thread_id "
+        "WHERE p.id >= %s ORDER BY p.id",
+        [first_post],
+    )
+    cursor.execute(trigger_sql)
+    from convenor.people.demo import STEP_SECONDS
+
+    STEP_SECONDS["spaces_post_fts"] = STEP_SECONDS.get("spaces_post_fts", 0.0) + time.perf_counter() - started
+
+
 def _titles(cat: IntArray, interest: IntArray, term: IntArray, interest_names: list[str]) -> list[str]:
     banks = {
         C_QUESTION: ph.QUESTION_TITLES,
@@ -707,43 +786,79 @@ _BODY_BANKS: dict[int, list[list[str]]] = {
 def _bodies(
     rng: np.random.Generator, cat: IntArray, interest: IntArray, term: IntArray, mention_of: IntArray, people: People
 ) -> tuple[list[str], list[str], list[str]]:
-    """Markdown, HTML and plain text for every post (see the module docstring)."""
-    url = reverse("web:member_detail", args=[0]).replace("/0/", "/{}/")
-    choice = rng.integers(0, 1 << 30, (len(cat), 3)).tolist()
-    mention_t = rng.integers(0, len(ph.MENTIONS), len(cat)).tolist()
+    """Markdown, HTML and plain text for every post (see the module docstring).
+
+    A post's text is fixed by a few small numbers: its template group, the template picked
+    from each bank, the term it talks about and the mention line, if any. Those are worked
+    out with numpy for every post; each distinct combination is then assembled once, and
+    only the @handle of a mentioning post is filled in per post.
+    """
+    url = people.member_url
+    P = len(cat)
+    choice = rng.integers(0, 1 << 30, (P, 3))
+    mention_t = rng.integers(0, len(ph.MENTIONS), P)
     # The question's details paragraph is there two times in three.
-    skip_detail = (rng.random(len(cat)) < 0.33).tolist()
-    handles = people.handles
-    mid = people.member_id
-    bodies, htmls, texts = [], [], []
-    text_cache: dict[tuple[str, ...], str] = {}
-    for i, (c, it, t, m) in enumerate(
-        zip(cat.tolist(), interest.tolist(), term.tolist(), mention_of.tolist(), strict=True)
-    ):
-        name = people.interest_names[it]
-        terms = ph.TERMS[name]
-        # Replies talk about the thread's term most of the time, another of the topic's otherwise.
-        tt = terms[(t + (choice[i][2] % 3 == 0) * (choice[i][2] >> 4)) % len(terms)]
-        paras = []
-        for j, bank in enumerate(_BODY_BANKS[c]):
-            if j == 1 and len(_BODY_BANKS[c]) == 3 and skip_detail[i]:
-                continue
-            paras.append(_fmt(bank[choice[i][j] % len(bank)], name, tt))
-        if m >= 0:
-            paras.append(ph.MENTIONS[mention_t[i]].format(handle=_PLACEHOLDER))
-        key = tuple(paras)
-        body = "\n\n".join(paras)
-        html = "".join(_paragraph(p) for p in paras)
-        text = text_cache.get(key)
-        if text is None:
-            text = text_cache[key] = markdown.plain_text(html)
-        if m >= 0:
-            assert handles is not None
+    skip_detail = rng.random(P) < 0.33
+
+    # Every topic's terms in one list: the term of a post is an index into it.
+    names = people.interest_names
+    term_lists = [ph.TERMS[name] for name in names]
+    t_count = np.array([len(t) for t in term_lists], dtype=np.int64)
+    t_offset = np.r_[0, np.cumsum(t_count)[:-1]].astype(np.int64)
+    flat_terms = [t for ts in term_lists for t in ts]
+    flat_topic = np.repeat(np.arange(len(names)), t_count)
+    # Replies talk about the thread's term most of the time, another of the topic's otherwise.
+    c2 = choice[:, 2]
+    which = t_offset[interest] + (term + (c2 % 3 == 0) * (c2 >> 4)) % t_count[interest]
+
+    # The template picked from each bank (-1: no such bank, or the details left out).
+    n_banks = np.array([len(_BODY_BANKS[c]) for c in range(len(_BODY_BANKS))], dtype=np.int64)
+    pick = np.full((P, 3), -1, dtype=np.int64)
+    for j in range(3):
+        size = np.array([len(b[j]) if j < len(b) else 1 for b in (_BODY_BANKS[c] for c in range(len(_BODY_BANKS)))])
+        pick[:, j] = np.where(j < n_banks[cat], choice[:, j] % size[cat], -1)
+    pick[:, 1] = np.where((n_banks[cat] == 3) & skip_detail, -1, pick[:, 1])
+    mention = np.where(mention_of >= 0, mention_t, -1)
+
+    # One number per distinct text: (group, three picks, term, mention line), mixed radix.
+    assert max(len(b) for banks in _BODY_BANKS.values() for b in banks) <= 13
+    key = cat.astype(np.int64)
+    for part, radix in ((pick[:, 0], 13), (pick[:, 1], 13), (pick[:, 2], 13), (which, len(flat_terms)), (mention, 4)):
+        key = key * (radix + 1) + part + 1
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+
+    u_body: list[str] = []
+    u_html: list[str] = []
+    u_text: list[str] = []
+    for i in first.tolist():
+        c, w = int(cat[i]), int(which[i])
+        name, tt = names[int(flat_topic[w])], flat_terms[w]
+        paras = [
+            (_fmt(bank[p], name, tt), _paragraph_html(bank[p], name, tt))
+            for bank, p in zip(_BODY_BANKS[c], pick[i].tolist(), strict=False)
+            if p >= 0
+        ]
+        if mention[i] >= 0:
+            line = ph.MENTIONS[int(mention[i])].format(handle=_PLACEHOLDER)
+            paras.append((line, _paragraph(line)))
+        html = "".join(h for _, h in paras)
+        u_body.append("\n\n".join(b for b, _ in paras))
+        u_html.append(html)
+        u_text.append(markdown.plain_text(html))
+    bodies: list[str] = np.array(u_body, dtype=object)[inverse].tolist()
+    htmls: list[str] = np.array(u_html, dtype=object)[inverse].tolist()
+    texts: list[str] = np.array(u_text, dtype=object)[inverse].tolist()
+
+    # The mentioned member's @handle and profile link, post by post (a few percent of them).
+    mentioning = np.flatnonzero(mention_of >= 0)
+    if len(mentioning):
+        handles = people.handles
+        assert handles is not None
+        mid = people.member_id
+        link = "@" + _PLACEHOLDER
+        for i, m in zip(mentioning.tolist(), mention_of[mentioning].tolist(), strict=True):
             handle = str(handles[m])
-            body = body.replace(_PLACEHOLDER, handle)
-            html = html.replace(_PLACEHOLDER_URL, url.format(int(mid[m]))).replace("@" + _PLACEHOLDER, "@" + handle)
-            text = text.replace(_PLACEHOLDER, handle)
-        bodies.append(body)
-        htmls.append(html)
-        texts.append(text)
+            bodies[i] = bodies[i].replace(_PLACEHOLDER, handle)
+            htmls[i] = htmls[i].replace(_PLACEHOLDER_URL, url.format(int(mid[m]))).replace(link, "@" + handle)
+            texts[i] = texts[i].replace(_PLACEHOLDER, handle)
     return bodies, htmls, texts

@@ -22,7 +22,7 @@ SIZE = 300
 
 @pytest.fixture
 def built() -> None:
-    result = build_demo(members=SIZE, seed=1)
+    result = build_demo(members=SIZE, seed=1, steps=False)
     assert result.events["events"] == event_count(SIZE) == MIN_EVENTS
     assert "Events:" in result.summary()
 
@@ -92,5 +92,5 @@ def test_activities_are_recorded_as_the_services_record_them(built: None) -> Non
 def test_reset_clears_the_events(built: None) -> None:
     demo_reset()
     assert not Event.objects.exists() and not Registration.objects.exists() and not Survey.objects.exists()
-    build_demo(members=SIZE, seed=1)
+    build_demo(members=SIZE, seed=1, steps=False)
     assert Event.objects.count() == MIN_EVENTS

@@ -42,7 +42,7 @@ def _digest() -> str:
 
 
 def test_demo_builds_the_expected_mix() -> None:
-    result = build_demo(members=SIZE, seed=1)
+    result = build_demo(members=SIZE, seed=1, steps=False)
 
     assert result.built
     assert Member.objects.count() == SIZE
@@ -94,7 +94,7 @@ def test_demo_builds_the_expected_mix() -> None:
 
 
 def test_demo_logins_work_and_are_linked_to_members() -> None:
-    result = build_demo(members=SIZE, seed=1)
+    result = build_demo(members=SIZE, seed=1, steps=False)
 
     user = authenticate(email="admin@northwind.example", password=DEMO_PASSWORD)
     assert user is not None and user.staff_role == StaffRole.ADMIN
@@ -138,7 +138,7 @@ def test_reset_rebuilds_at_the_new_size() -> None:
     build_demo(members=SIZE, seed=1)
     organization_create(name="Not In The Demo", kind=OrgKind.CUSTOMER)
 
-    result = build_demo(members=SIZE + 50, seed=1, reset=True)
+    result = build_demo(members=SIZE + 50, seed=1, reset=True, steps=False)
 
     assert result.built
     assert Member.objects.count() == SIZE + 50

@@ -38,7 +38,7 @@ SIZE = 400
 
 @pytest.fixture
 def demo(db: None) -> DemoResult:
-    return build_demo(members=SIZE, seed=1)
+    return build_demo(members=SIZE, seed=1, steps=False)
 
 
 def _customer_users() -> list[User]:
@@ -244,3 +244,33 @@ def test_activities_are_recorded_as_the_services_do(demo: DemoResult) -> None:
     # Replies by staff carry the badge; the people demo's own activity is still there.
     assert Post.objects.filter(by_staff=True).exists()
     assert Member.objects.filter(role=Role.EMPLOYEE, posts__isnull=False).exists()
+
+
+def test_every_template_renders_the_same_with_stand_ins() -> None:
+    """The demo renders each phrase template once with stand-ins for its words, then puts the
+    words in: the same HTML as rendering the filled-in text, for every template and term."""
+    from convenor.spaces.demo import _BODY_BANKS, _fmt, _paragraph, _paragraph_html
+
+    templates = {t for banks in _BODY_BANKS.values() for bank in banks for t in bank}
+    for topic, terms in ph.TERMS.items():
+        for term in terms:
+            for template in templates:
+                filled = _fmt(template, topic, term)
+                assert _paragraph_html(template, topic, term) == _paragraph(filled), (template, topic, term)
+
+
+def test_search_index_holds_every_post_and_the_trigger_is_back(demo: DemoResult) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 table is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM spaces_post p JOIN spaces_thread t ON t.id = p.thread_id "
+            "JOIN spaces_post_fts f ON f.rowid = p.id WHERE f.title = t.title AND f.body = p.text"
+        )
+        assert cursor.fetchone()[0] == Post.objects.count()
+        cursor.execute("SELECT COUNT(*) FROM spaces_post_fts")
+        assert cursor.fetchone()[0] == Post.objects.count()
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'spaces_post'")
+        assert {"spaces_post_fts_ai", "spaces_post_fts_au", "spaces_post_fts_ad"} <= {r[0] for r in cursor.fetchall()}
