@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
@@ -122,27 +122,58 @@ def record_many(records: Iterable[ActivityRecord], *, batch_size: int = 2000) ->
         if not fresh:
             continue
         with transaction.atomic():
-            # ignore_conflicts covers a concurrent import of the same rows.
-            Activity.objects.bulk_create(
-                [
-                    Activity(
-                        actor_id=r.actor_id,
-                        verb=r.verb,
-                        source=r.source,
-                        origin_id=r.origin_id,
-                        occurred_at=r.occurred_at,
-                        recorded_at=now,
-                        target_member_id=r.target_member_id,
-                        target_org_id=r.target_org_id,
-                        object_kind=r.object_kind,
-                        object_id=r.object_id,
-                        place_kind=r.place_kind,
-                        place_id=r.place_id,
-                        data=r.data,
-                    )
-                    for r in fresh.values()
-                ],
-                ignore_conflicts=True,
-            )
+            _insert(fresh.values(), now)
         added += len(fresh)
     return added
+
+
+_COLUMNS = (
+    "actor_id",
+    "verb",
+    "source",
+    "origin_id",
+    "occurred_at",
+    "recorded_at",
+    "target_member_id",
+    "target_org_id",
+    "object_kind",
+    "object_id",
+    "place_kind",
+    "place_id",
+    "data",
+)
+
+
+def _insert(records: Iterable[ActivityRecord], now: datetime) -> None:
+    """One executemany of plain parameter tuples: bulk_create compiles every row through
+    the ORM, which was most of an import's time (a million Slack messages, bench/ingest.py).
+    ON CONFLICT DO NOTHING (SQLite and PostgreSQL) covers a concurrent import of the same rows."""
+    ops = connection.ops
+    data_field = Activity._meta.get_field("data")
+    table = ops.quote_name(Activity._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    unique = f"{ops.quote_name('source')}, {ops.quote_name('origin_id')}"
+    # Quoted names; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({unique}) DO NOTHING"  # noqa: S608
+    recorded = ops.adapt_datetimefield_value(now)
+    rows = [
+        (
+            r.actor_id,
+            r.verb,
+            r.source,
+            r.origin_id,
+            ops.adapt_datetimefield_value(r.occurred_at),
+            recorded,
+            r.target_member_id,
+            r.target_org_id,
+            r.object_kind,
+            r.object_id,
+            r.place_kind,
+            r.place_id,
+            data_field.get_db_prep_save(r.data, connection),
+        )
+        for r in records
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

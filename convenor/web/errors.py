@@ -16,7 +16,8 @@ from django.shortcuts import render
 
 from convenor.core.errors import ApplicationError, ErrorCode
 
-PAGE_NAMESPACES = frozenset({"web", "events"})
+# The namespaces whose views are pages (the API and file downloads answer errors their own way).
+PAGE_NAMESPACES = frozenset({"web", "events", "listening", "feedback", "hotgroups"})
 
 
 def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
@@ -25,7 +26,7 @@ def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
 
 
 class ApplicationErrorMiddleware:
-    """Maps ApplicationError raised by the pages (namespaces ``web`` and ``events``) onto responses."""
+    """Maps ApplicationError raised by the pages (the PAGE_NAMESPACES) onto responses."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
