@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The map's browser bundle (sigma.js + graphology from npm, bundled by esbuild; never a CDN),
+# rebuilt when missing or older than its sources. The bundle is not committed.
+MAP_BUNDLE := convenor/web/static/convenor/map/map.js
+$(MAP_BUNDLE): frontend/package.json frontend/package-lock.json $(wildcard frontend/src/*.js)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+setup: $(STAMP) $(MAP_BUNDLE)
 
 # Debian's chromium for the browser tests (with an emoji font, so screenshots show
 # reactions); never a browser downloaded by a test tool.
@@ -72,9 +78,13 @@ test-postgres: setup chromium charter-model
 
 test: lint typecheck test-sqlite test-postgres
 
-bench: setup
+bench: setup chromium charter-model
 	$(BIN)/python bench/demo_scale.py --sizes 10000,100000
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/charter.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/map.py
+	$(BIN)/python bench/hotgroups.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

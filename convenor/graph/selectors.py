@@ -6,9 +6,18 @@ They read the stored results of the latest `map build` (never recompute the map)
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from convenor.graph.models import Line as MapLine
+from convenor.graph.models import LineKind, Map, MapStatus, Node, NodeKind
+
+# Person-to-person lines, for the contract below.
+_PERSON_KINDS = (LineKind.CONNECTION, LineKind.INFLUENCE)
 
 
 @dataclass(frozen=True)
@@ -22,22 +31,247 @@ class NodeScore:
     degree: int  # lines of any kind to other people
 
 
+def current_map() -> Map | None:
+    """The latest complete current map (not a snapshot), or None."""
+    return Map.objects.filter(label="", status=MapStatus.READY).order_by("-built_at", "-id").first()
+
+
 def map_built_at() -> datetime | None:
     """When the current map was last built, or None if it never was."""
-    raise NotImplementedError
+    m = current_map()
+    return m.built_at if m else None
 
 
 def node_scores(member_ids: Collection[int] | None = None) -> dict[int, NodeScore]:
     """Scores of the given people (all people on the map when None). People not on the map are absent."""
-    raise NotImplementedError
+    m = current_map()
+    if m is None:
+        return {}
+    qs = Node.objects.filter(map=m, kind=NodeKind.MEMBER)
+    out: dict[int, NodeScore] = {}
+    fields = ("ref_id", "pagerank", "brokerage", "community", "degree")
+    if member_ids is None:
+        rows = list(qs.values_list(*fields))
+    else:
+        ids = sorted({int(i) for i in member_ids})
+        rows = []
+        for lo in range(0, len(ids), 5_000):
+            rows.extend(qs.filter(ref_id__in=ids[lo : lo + 5_000]).values_list(*fields))
+    for ref, pr, br, comm, deg in rows:
+        out[ref] = NodeScore(member_id=ref, pagerank=pr, brokerage=br, community=comm, degree=deg)
+    return out
+
+
+def _idx_of(m: Map, member_ids: Collection[int]) -> dict[int, int]:
+    """Node positions of the given people on map `m`, as {idx: member id}."""
+    ids = sorted({int(i) for i in member_ids})
+    out: dict[int, int] = {}
+    for lo in range(0, len(ids), 5_000):
+        out.update(
+            Node.objects.filter(map=m, kind=NodeKind.MEMBER, ref_id__in=ids[lo : lo + 5_000]).values_list(
+                "idx", "ref_id"
+            )
+        )
+    return out
 
 
 def connected_pairs(member_ids: Collection[int]) -> set[tuple[int, int]]:
     """Pairs (a, b) with a < b among `member_ids` joined by any person-to-person line
     (connection or influence, either direction) on the current map."""
-    raise NotImplementedError
+    m = current_map()
+    if m is None or not member_ids:
+        return set()
+    idx = _idx_of(m, member_ids)
+    if len(idx) < 2:
+        return set()
+    keys = sorted(idx)
+    pairs: set[tuple[int, int]] = set()
+    for lo in range(0, len(keys), 2_000):
+        chunk = keys[lo : lo + 2_000]
+        rows = MapLine.objects.filter(map=m, kind__in=_PERSON_KINDS, source__in=chunk, target__in=keys).values_list(
+            "source", "target"
+        )
+        for s, t in rows:
+            a, b = idx[s], idx[t]
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs
 
 
 def neighbours(member_ids: Collection[int]) -> dict[int, set[int]]:
     """For each given person, the people one line away (any person-to-person line) on the current map."""
-    raise NotImplementedError
+    m = current_map()
+    if m is None or not member_ids:
+        return {}
+    idx = _idx_of(m, member_ids)
+    out: dict[int, set[int]] = {mid: set() for mid in idx.values()}
+    keys = sorted(idx)
+    person_idx = Node.objects.filter(map=m, kind=NodeKind.MEMBER)
+    for lo in range(0, len(keys), 2_000):
+        chunk = keys[lo : lo + 2_000]
+        rows = list(
+            MapLine.objects.filter(map=m)
+            .filter(Q(source__in=chunk) | Q(target__in=chunk))
+            .values_list("source", "target")
+        )
+        others = {t for s, t in rows if s in idx} | {s for s, t in rows if t in idx}
+        ref: dict[int, int] = {}
+        other_list = sorted(others)
+        for olo in range(0, len(other_list), 5_000):
+            ref.update(person_idx.filter(idx__in=other_list[olo : olo + 5_000]).values_list("idx", "ref_id"))
+        for s, t in rows:
+            if s in idx and t in ref:
+                out[idx[s]].add(ref[t])
+            if t in idx and s in ref:
+                out[idx[t]].add(ref[s])
+    for mid, ns in out.items():
+        ns.discard(mid)
+    return out
+
+
+def map_list() -> list[Map]:
+    """The current map and every snapshot, newest first."""
+    return list(Map.objects.filter(status=MapStatus.READY).order_by("-built_at", "-id"))
+
+
+# --- what the pages and the API read ---------------------------------------------------------
+
+LINE_KINDS = [str(k) for k in LineKind.values]
+NODE_KINDS = [str(k) for k in NodeKind.values]
+NODE_COLUMNS = ("idx", "kind", "ref_id", "label", "role", "org_id", "community", "pagerank", "brokerage",
+                "degree", "x", "y")  # fmt: skip
+LINE_COLUMNS = ("kind", "source", "target", "weight", "first_seen", "last_seen")
+EGO_LINES = 400
+
+
+def node_by_ref(m: Map, kind: str, ref_id: int) -> Node | None:
+    return Node.objects.filter(map=m, kind=kind, ref_id=ref_id).first()
+
+
+def _day(value: datetime | None) -> int:
+    return -1 if value is None else int(value.timestamp() // 86_400)
+
+
+def map_payload(
+    m: Map,
+    *,
+    center: Node | None = None,
+    visible: Callable[[str, list[int]], set[int]] | None = None,
+    hide_kinds: Collection[str] = (),
+    limit: int = EGO_LINES,
+) -> dict[str, Any]:
+    """The map (or, around `center`, its heaviest `limit` lines) as compact parallel arrays for
+    the browser. `visible(kind, ids)` keeps only the ends the viewer may see."""
+    if center is None:
+        node_rows = list(Node.objects.filter(map=m).order_by("idx").values_list(*NODE_COLUMNS))
+        line_rows = list(MapLine.objects.filter(map=m).exclude(kind__in=hide_kinds).values_list(*LINE_COLUMNS))
+    else:
+        around = list(
+            MapLine.objects.filter(map=m)
+            .filter(Q(source=center.idx) | Q(target=center.idx))
+            .exclude(kind__in=hide_kinds)
+            .order_by("-weight")
+            .values_list(*LINE_COLUMNS)[:limit]
+        )
+        ids = {center.idx} | {r[1] for r in around} | {r[2] for r in around}
+        node_rows = list(Node.objects.filter(map=m, idx__in=sorted(ids)).order_by("idx").values_list(*NODE_COLUMNS))
+        line_rows = around
+    if visible is not None:
+        allowed: set[int] = set()
+        by_kind: dict[str, list[tuple[int, int]]] = {}
+        for r in node_rows:
+            by_kind.setdefault(r[1], []).append((r[0], r[2]))
+        for kind, pairs in by_kind.items():
+            ok = visible(kind, [ref for _, ref in pairs])
+            allowed |= {idx for idx, ref in pairs if ref in ok}
+        if center is not None:
+            allowed.add(center.idx)
+        node_rows = [r for r in node_rows if r[0] in allowed]
+        line_rows = [r for r in line_rows if r[1] in allowed and r[2] in allowed]
+    pos = {r[0]: i for i, r in enumerate(node_rows)}
+    roles = sorted({r[4] for r in node_rows if r[1] == NodeKind.MEMBER and r[4]})
+    role_pos = {r: i for i, r in enumerate(roles)}
+    orgs_here = sorted({r[5] for r in node_rows if r[5] is not None})
+    from convenor.people.models import Organization
+
+    org_names: dict[int, str] = {}
+    for lo in range(0, len(orgs_here), 5_000):
+        org_names.update(Organization.objects.filter(pk__in=orgs_here[lo : lo + 5_000]).values_list("pk", "name"))
+    if visible is not None:
+        seen_orgs = visible("org", orgs_here)
+        orgs_here = [o for o in orgs_here if o in seen_orgs]
+    org_pos = {o: i for i, o in enumerate(orgs_here)}
+    kind_pos = {k: i for i, k in enumerate(NODE_KINDS)}
+    line_pos = {k: i for i, k in enumerate(LINE_KINDS)}
+    names: dict[int, str] = {}
+    for r in sorted(node_rows, key=lambda r: -r[7]):
+        if r[6] is not None and r[6] not in names and r[1] == NodeKind.MEMBER:
+            names[r[6]] = r[3]
+    return {
+        "map": {"label": str(m), "snapshot": m.label, "built_at": m.built_at.isoformat()},
+        "window": [_day(m.window_from), _day(m.window_to)],
+        "kinds": NODE_KINDS,
+        "kindNames": {str(k): str(v) for k, v in NodeKind.choices},
+        "lineKinds": LINE_KINDS,
+        "lineKindNames": {str(k): str(v) for k, v in LineKind.choices},
+        "directedKinds": [str(LineKind.INFLUENCE), str(LineKind.PROSPECTING)],
+        "roles": roles,
+        "orgs": [org_names.get(o, f"organisation #{o}") for o in orgs_here],
+        "communityNames": {str(c): n for c, n in names.items()},
+        "links": {"member": "/people/{id}/", "org": "/organizations/{id}/"},
+        "focus": pos.get(center.idx) if center is not None else None,
+        "nodes": {
+            "label": [r[3] for r in node_rows],
+            "kind": [kind_pos[r[1]] for r in node_rows],
+            "ref": [r[2] for r in node_rows],
+            "role": [role_pos.get(r[4], -1) if r[1] == NodeKind.MEMBER else -1 for r in node_rows],
+            "org": [org_pos.get(r[5], -1) if r[5] is not None else -1 for r in node_rows],
+            "community": [-1 if r[6] is None else r[6] for r in node_rows],
+            "pr": [round(r[7], 7) for r in node_rows],
+            "br": [round(r[8], 4) for r in node_rows],
+            "deg": [r[9] for r in node_rows],
+            "x": [r[10] for r in node_rows],
+            "y": [r[11] for r in node_rows],
+        },
+        "lines": {
+            "s": [pos[r[1]] for r in line_rows],
+            "t": [pos[r[2]] for r in line_rows],
+            "k": [line_pos[r[0]] for r in line_rows],
+            "w": [round(r[3], 2) for r in line_rows],
+            "f": [_day(r[4]) for r in line_rows],
+            "l": [_day(r[5]) for r in line_rows],
+        },
+    }
+
+
+def map_nodes(
+    m: Map,
+    *,
+    kind: str = "",
+    role: str = "",
+    organization: int | None = None,
+    community: int | None = None,
+    q: str = "",
+    order: str = "-pagerank",
+) -> QuerySet[Node]:
+    """The map's nodes, filtered, most influential first (the API pages through them)."""
+    qs = Node.objects.filter(map=m)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if role:
+        qs = qs.filter(role=role)
+    if organization is not None:
+        qs = qs.filter(org_id=organization)
+    if community is not None:
+        qs = qs.filter(community=community)
+    if q:
+        qs = qs.filter(label__icontains=q)
+    return qs.order_by(order, "idx")
+
+
+def map_lines(m: Map, *, kind: str = "", node: int | None = None) -> QuerySet[MapLine]:
+    qs = MapLine.objects.filter(map=m)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if node is not None:
+        qs = qs.filter(Q(source=node) | Q(target=node))
+    return qs.order_by("id")

@@ -67,8 +67,8 @@ def richer(world: World) -> Richer:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Debian chromium for the whole run (never a downloaded browser)."""
+def playwright() -> Iterator[Any]:
+    """Playwright's sync API, started once for the run: a second start in the same thread fails."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
@@ -78,13 +78,19 @@ def browser() -> Iterator[Any]:
     SCREENSHOTS.mkdir(exist_ok=True)
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            try:
-                yield b
-            finally:
-                b.close()
+            yield p
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """One headless Debian chromium for the whole run (never a downloaded browser)."""
+    b = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()

@@ -1,0 +1,378 @@
+"""The community map at scale: how long does a full `map build` take, how much memory does it
+need, and how does that compare with the bare analytics it cannot avoid?
+
+For each size (default 100,000 members) in a fresh SQLite data folder (or `--database-url`):
+
+1. ``prepare``: builds the demo community (`convenor.people.demo.build_demo`, without the map's
+   and hot groups' own demo steps), then tops the activity log up to ``--activities-per-member``
+   (default 10, so about 1M activities at 100k members) with person-to-person replies, reactions,
+   mentions and messages drawn with a heavy tail (a few very busy people), over the last year.
+2. ``build``: a full ``build_map(window_days=365)`` in its own process: seconds per phase and that
+   process's peak memory (ru_maxrss).
+3. ``floor``: the same aggregated line list (read back from the stored map, in memory), given to a
+   bare igraph pipeline: weighted PageRank plus Leiden (igraph's, modularity), as the build runs them. ``ratio`` is the
+   full build over the floor (target: at most 3 at 1M members).
+4. ``page``: a synthetic map of ``--page-nodes`` nodes (default 50,000) and four lines per node,
+   scored and laid out by the real analytics and stored as a snapshot, then served by
+   ``convenor serve`` and opened in headless Chromium (Debian's, WebGL by SwiftShader): seconds
+   from navigation to the map being drawn and answering (``data-ready``), cold (the server builds
+   the payload) and warm (cached). Target: 3 s.
+
+Prints one JSON document.
+
+    python bench/map.py                          # 100k members
+    python bench/map.py --members 1000000        # 1M members, ~10M activities (long)
+    python bench/map.py --members 5000 --page-nodes 5000   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _django(data: Path, database_url: str | None) -> None:
+    os.environ["CONVENOR_DATA_DIR"] = str(data)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
+    import django
+
+    django.setup()
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def step_prepare(members: int, per_member: float, seed: int) -> dict[str, Any]:
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from convenor.activity.models import Activity, Verb
+    from convenor.people import demo
+    from convenor.people.models import Member
+
+    call_command("migrate", interactive=False, verbosity=0)
+    demo.DEMO_STEPS[:] = [s for s in demo.DEMO_STEPS if s[0] not in ("graph", "hotgroups")]
+    t = time.perf_counter()
+    demo.build_demo(members=members, seed=seed, reset=True)
+    demo_s = time.perf_counter() - t
+    have = Activity.objects.count()
+    want = int(members * per_member)
+    added = 0
+    t = time.perf_counter()
+    if want > have:
+        rng = np.random.default_rng(seed)
+        ids = np.array(Member.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+        n = want - have
+        actor = ids[rng.integers(0, len(ids), n)]
+        # Heavy-tailed targets: a few people are replied to a great deal.
+        rank = np.minimum((rng.pareto(1.2, n) * len(ids) / 50).astype(np.int64), len(ids) - 1)
+        target = ids[rank]
+        keep = actor != target
+        actor, target = actor[keep], target[keep]
+        verbs = np.array([Verb.REPLIED, Verb.REACTED, Verb.MENTIONED, Verb.MESSAGED, Verb.QUOTED], dtype=object)
+        verb = verbs[rng.choice(len(verbs), len(actor), p=[0.4, 0.3, 0.1, 0.15, 0.05])]
+        now = timezone.now()
+        ago = rng.integers(0, 365 * 86_400, len(actor))
+        stamps = [(now - np.timedelta64(int(s), "s").astype(object)).strftime("%Y-%m-%d %H:%M:%S") for s in ago]
+        table = Activity._meta.db_table
+        cols = "actor_id, verb, target_member_id, object_kind, place_kind, source, origin_id, occurred_at, recorded_at"
+        cols += ", data"
+        sql = f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, '', '', 'bench', %s, %s, %s, '{{}}')"
+        rec = now.strftime("%Y-%m-%d %H:%M:%S")
+        with transaction.atomic(), connection.cursor() as cursor:
+            for lo in range(0, len(actor), 50_000):
+                hi = min(lo + 50_000, len(actor))
+                rows = [
+                    (int(a), str(v), int(b), f"bench-{i}", s, rec)
+                    for i, a, v, b, s in zip(
+                        range(lo, hi),
+                        actor[lo:hi].tolist(),
+                        verb[lo:hi].tolist(),
+                        target[lo:hi].tolist(),
+                        stamps[lo:hi],
+                        strict=True,
+                    )
+                ]
+                cursor.executemany(sql, rows)
+        added = len(actor)
+    return {
+        "demo_seconds": round(demo_s, 1),
+        "activities_from_demo": have,
+        "activities_added": added,
+        "activities": have + added,
+        "top_up_seconds": round(time.perf_counter() - t, 1),
+        "members": Member.objects.count(),
+    }
+
+
+def step_build() -> dict[str, Any]:
+    from convenor.graph.services import build_map
+
+    t, c = time.perf_counter(), time.process_time()
+    result = build_map(window_days=365)
+    total = time.perf_counter() - t
+    return {
+        "seconds": round(total, 2),
+        "cpu_seconds": round(time.process_time() - c, 2),
+        "phases": {k: round(v, 2) for k, v in result.seconds.items()},
+        "nodes": result.nodes,
+        "lines": result.lines,
+        "lines_by_kind": result.lines_by_kind,
+        "communities": result.communities,
+        "notes": result.warnings,
+        "peak_mb": _rss_mb(),
+    }
+
+
+def step_stored_build() -> dict[str, Any]:
+    """The figures of the map already built in this data folder (its peak memory is not known here)."""
+    from convenor.graph.models import Map
+
+    m = Map.objects.get(label="")
+    return {
+        "seconds": round(sum(m.seconds.values()), 2),
+        "phases": m.seconds,
+        "nodes": m.node_count,
+        "lines": m.line_count,
+        "communities": m.community_count,
+        "reused": True,
+    }
+
+
+def step_floor() -> dict[str, Any]:
+    import igraph as ig
+
+    from convenor.graph.models import Line, LineKind, Map
+
+    m = Map.objects.get(label="")
+    rows = np.array(list(Line.objects.filter(map=m).values_list("source", "target", "weight")), dtype=np.float64)
+    kinds = np.array(list(Line.objects.filter(map=m).values_list("kind", flat=True)))
+    src, dst, w = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2]
+    infl = kinds == LineKind.INFLUENCE
+    n = m.node_count
+    t, c = time.perf_counter(), time.process_time()
+    g = ig.Graph(n=n, edges=np.column_stack([dst[infl], src[infl]]).tolist(), directed=True)
+    g.pagerank(weights=w[infl].tolist())
+    u = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=False)
+    u.community_leiden(objective_function="modularity", weights=np.log1p(w).tolist(), n_iterations=2)
+    return {
+        "seconds": round(time.perf_counter() - t, 2),
+        "cpu_seconds": round(time.process_time() - c, 2),
+        "lines": len(src),
+        "nodes": n,
+    }
+
+
+def step_page_map(nodes: int, seed: int) -> dict[str, Any]:
+    """Store a synthetic map of `nodes` people with about four lines each, as the snapshot 'bench-page'."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from convenor.graph import analytics, build, services
+    from convenor.graph.models import Map
+    from convenor.people.models import Member
+
+    have = Map.objects.filter(label="bench-page").first()
+    if have is not None and abs(have.node_count - nodes) <= nodes // 10:
+        return {"nodes": have.node_count, "lines": have.line_count, "reused": True}
+    rng = np.random.default_rng(seed)
+    ids = np.array(Member.objects.order_by("pk").values_list("pk", flat=True)[:nodes], dtype=np.int64)
+    n = len(ids)
+    e = n * 4
+    # Communities of about 200 people, most lines inside them.
+    group = np.arange(n) // 200
+    a = rng.integers(0, n, e)
+    inside = rng.random(e) < 0.85
+    b = np.where(inside, np.minimum(group[a] * 200 + rng.integers(0, 200, e), n - 1), rng.integers(0, n, e))
+    keep = a != b
+    kind = np.where(rng.random(e) < 0.5, build.LINE_CODE["influence"], build.LINE_CODE["connection"])[keep]
+    raw = build.Raw()
+    m_keys = build.node_key("member", ids)
+    k = int(keep.sum())
+    ones = np.ones(k, dtype=np.int64)
+    now_s = int(time.time())
+    weight = rng.random(k) * 5 + 1
+    first, last = np.full(k, now_s - 86_400 * 200), np.full(k, now_s)
+    raw.add(kind.astype(np.int64), m_keys[a[keep]], m_keys[b[keep]], weight, ones, first, last, ones)
+    t = time.perf_counter()
+    lines = build.fold(raw)
+    info = build.describe(lines)
+    org_node = services._org_nodes(lines, info.org_id)
+    scores = analytics.score(lines, org_node)
+    analytics_s = time.perf_counter() - t
+    if have is not None:
+        services.snapshot_delete(label="bench-page")
+    now = timezone.now()
+    with transaction.atomic():
+        m = Map.objects.create(label="bench-page", window_from=now - timedelta(days=365), window_to=now,
+                               node_count=lines.n, line_count=len(lines.kind), community_count=scores.communities,
+                               status="ready")  # fmt: skip
+        services._store(m, lines, info, scores)
+    return {"nodes": lines.n, "lines": len(lines.kind), "analytics_and_layout_seconds": round(analytics_s, 2)}
+
+
+def page_timing(data: Path, env: dict[str, str], port: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    password = "bench-map-password"  # noqa: S105  # a throwaway account in a throwaway data folder
+    admin = ["createadmin", "--email", "bench@northwind.example", "--password", password, "--name", "Bench"]
+    cli = [sys.executable, "-m", "convenor.cli"]
+    subprocess.run([*cli, *admin], env=env, check=False, capture_output=True)  # noqa: S603  # our own command
+    # waitress directly, not `convenor serve`: that migrates first, and the bench measures the page.
+    code = (
+        "import sys, django; django.setup(); from waitress import serve; from convenor.wsgi import application; "
+        "serve(application, host='127.0.0.1', port=int(sys.argv[1]), threads=4)"
+    )
+    serve = [sys.executable, "-c", code, str(port)]
+    server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import urllib.request
+
+        for _ in range(600):  # `serve` migrates first; on a busy machine that takes a while
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=2)  # noqa: S310  # http://127.0.0.1 only
+                break
+            except Exception:
+                time.sleep(0.5)
+        args = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+        out: dict[str, Any] = {}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.set_default_timeout(120_000)
+            page.goto(base + "/login/?next=/map/")
+            page.fill("input[name=username]", "bench@northwind.example")
+            page.fill("input[name=password]", password)
+            page.click("form.form button[type=submit]")
+            page.wait_for_url(base + "/map/")
+            for run in ("cold", "warm"):
+                t = time.perf_counter()
+                page.goto(base + "/map/?snapshot=bench-page")
+                page.wait_for_selector("[data-map][data-ready=yes]")
+                seconds = time.perf_counter() - t
+                # One interaction: search, highlight the neighbourhood, answer with the details.
+                t2 = time.perf_counter()
+                name = page.evaluate("window.convenorMap.graph.getNodeAttribute(0, 'label')")
+                page.fill("[data-map-search]", name[:5])
+                page.click("[data-map-results] button >> nth=0")
+                page.wait_for_selector("[data-map-details] h3")
+                out[run] = {
+                    "seconds_to_interactive": round(seconds, 2),
+                    "in_page_ms": int(page.get_attribute("[data-map]", "data-ms") or 0),
+                    "search_highlight_seconds": round(time.perf_counter() - t2, 2),
+                    "nodes": int(page.get_attribute("[data-map]", "data-nodes") or 0),
+                    "lines": int(page.get_attribute("[data-map]", "data-lines") or 0),
+                }
+            page.screenshot(path=str(data / "map-page.png"))
+            browser.close()
+        out["screenshot"] = str(data / "map-page.png")
+        out["target_seconds"] = 3.0
+        out["meets_target"] = out["warm"]["seconds_to_interactive"] <= 3.0
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _child(step: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--step", step, "--data", str(data), "--members", str(args.members),
+           "--activities-per-member", str(args.activities_per_member), "--page-nodes", str(args.page_nodes),
+           "--seed", str(args.seed)]  # fmt: skip
+    if args.database_url:
+        cmd += ["--database-url", args.database_url]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603  # this script
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--activities-per-member", type=float, default=10.0)
+    ap.add_argument("--page-nodes", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--database-url", help="PostgreSQL URL of an empty database to use instead of SQLite")
+    ap.add_argument("--data", help="data folder (default: a fresh temporary one)")
+    ap.add_argument("--skip-page", action="store_true", help="skip the browser measurement")
+    ap.add_argument("--skip-prepare", action="store_true", help="reuse the community already in --data")
+    ap.add_argument("--skip-build", action="store_true", help="reuse the map already built in --data (its phases)")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.step:
+        _django(Path(args.data), args.database_url)
+        fn: Callable[[], dict[str, Any]] = {
+            "prepare": lambda: step_prepare(args.members, args.activities_per_member, args.seed),
+            "build": step_build,
+            "stored_build": step_stored_build,
+            "floor": step_floor,
+            "page_map": lambda: step_page_map(args.page_nodes, args.seed),
+        }[args.step]
+        print(json.dumps(fn()))
+        return 0
+
+    data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="convenor-bench-map-"))
+    data.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "benchmark": "map",
+        "members": args.members,
+        "database": "postgresql" if args.database_url else "sqlite",
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "data_dir": str(data),
+    }
+    t = time.perf_counter()
+    report["prepare"] = "reused" if args.skip_prepare else _child("prepare", data, args)
+    report["build"] = _child("stored_build" if args.skip_build else "build", data, args)
+    report["floor"] = _child("floor", data, args)
+    if "seconds" in report["build"] and "seconds" in report["floor"] and report["floor"]["seconds"] > 0:
+        report["ratio"] = round(report["build"]["seconds"] / report["floor"]["seconds"], 2)
+        if report["build"].get("cpu_seconds") and report["floor"].get("cpu_seconds"):
+            # On a shared machine the processor time is the steadier comparison.
+            report["ratio_cpu"] = round(report["build"]["cpu_seconds"] / report["floor"]["cpu_seconds"], 2)
+        report["targets"] = {"ratio_at_most": 3.0, "peak_mb_under": 8192}
+    report["incremental_update"] = None  # not implemented yet: a daily update is a full build (see docs/map.md)
+    if not args.skip_page:
+        report["page_map"] = _child("page_map", data, args)
+        env = dict(os.environ, CONVENOR_DATA_DIR=str(data))
+        env.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        else:
+            env.pop("DATABASE_URL", None)
+        try:
+            report["page"] = page_timing(data, env, port=18_000 + os.getpid() % 1000)
+        except Exception as exc:  # report what happened rather than lose the other figures
+            report["page"] = {"error": f"{type(exc).__name__}: {exc}"}
+    report["total_seconds"] = round(time.perf_counter() - t, 1)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

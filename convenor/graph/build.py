@@ -1,0 +1,558 @@
+"""Gathering the map's lines in bulk: SQL GROUP BY over the activity log, then numpy.
+
+Nothing here loops over activities in Python: the database aggregates them per
+(actor, other end, verb), and numpy folds those groups into one row per line. What comes out
+is a `Lines` bundle of parallel arrays plus the node keys; `analytics.py` scores it and
+`services.py` stores it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+from django.db import connection
+
+from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
+from convenor.graph.models import LineKind, NodeKind
+from convenor.people.models import Affiliation, Member, Organization, Relationship, RelationshipKind
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+# Sources that stand for activity inside Convenor itself (the demo's simulated native
+# activity is recorded under "demo"); every other source is an outside conduit.
+NATIVE_SOURCES = (NATIVE_SOURCE, "demo")
+
+# Node kinds in a fixed order: a node's key is KIND_CODE * 2**40 + its reference id.
+KIND_ORDER: tuple[str, ...] = (
+    NodeKind.MEMBER,
+    NodeKind.ORGANIZATION,
+    NodeKind.SPACE,
+    NodeKind.EVENT,
+    NodeKind.GROUP,
+    NodeKind.CONDUIT,
+)
+KIND_CODE = {k: i for i, k in enumerate(KIND_ORDER)}
+KEY_SHIFT = np.int64(1) << np.int64(40)
+PLACE_KINDS = {"space": NodeKind.SPACE, "event": NodeKind.EVENT, "group": NodeKind.GROUP}
+
+LINE_ORDER: tuple[str, ...] = (
+    LineKind.CONNECTION,
+    LineKind.PARTICIPATION,
+    LineKind.INFLUENCE,
+    LineKind.PROSPECTING,
+    LineKind.CHANNEL,
+)
+LINE_CODE = {k: i for i, k in enumerate(LINE_ORDER)}
+DIRECTED_LINES = frozenset({LINE_CODE[LineKind.INFLUENCE], LINE_CODE[LineKind.PROSPECTING]})
+
+# The evidence vocabulary: a line's `basis` is a bit set over this list.
+BASIS: tuple[str, ...] = (
+    *(str(v) for v in Verb.values),
+    *(f"declared:{k}" for k in RelationshipKind.values),
+    "affiliated",
+)
+BASIS_BIT = {name: i for i, name in enumerate(BASIS)}
+assert len(BASIS) <= 63, "the basis bit set must fit in a signed 64-bit integer"
+
+# What a verb between two people draws, and whether the line runs from the target to the
+# actor (True: "B replied to A" means A influenced B, so the line runs A -> B).
+PERSON_VERBS: dict[str, tuple[str, bool]] = {
+    Verb.REPLIED: (LineKind.INFLUENCE, True),
+    Verb.QUOTED: (LineKind.INFLUENCE, True),
+    Verb.REACTED: (LineKind.INFLUENCE, True),
+    Verb.MENTIONED: (LineKind.INFLUENCE, False),  # the one mentioning draws attention to the other
+    Verb.ANSWER_ACCEPTED: (LineKind.INFLUENCE, False),  # the actor's answer helped the target
+    Verb.MESSAGED: (LineKind.CONNECTION, False),
+    Verb.MET: (LineKind.CONNECTION, False),
+    Verb.CONTACTED: (LineKind.CONNECTION, False),
+    Verb.INTRODUCED: (LineKind.CONNECTION, False),
+    Verb.PROSPECTED: (LineKind.PROSPECTING, False),
+}
+# Verbs that tie a person to the place they happened in (a space, event or group).
+PLACE_VERBS = (
+    Verb.POSTED,
+    Verb.REPLIED,
+    Verb.JOINED_SPACE,
+    Verb.REGISTERED,
+    Verb.ATTENDED,
+    Verb.HOSTED,
+    Verb.SPOKE,
+    Verb.SUBMITTED_IDEA,
+    Verb.VOTED,
+    Verb.COMMENTED,
+    Verb.JOINED_GROUP,
+    Verb.REACTED,
+    Verb.QUOTED,
+)
+
+DEFAULT_VERB_WEIGHTS: dict[str, float] = {
+    Verb.POSTED: 1.0,
+    Verb.REPLIED: 3.0,
+    Verb.MENTIONED: 2.0,
+    Verb.REACTED: 1.0,
+    Verb.QUOTED: 3.0,
+    Verb.ANSWER_ACCEPTED: 4.0,
+    Verb.JOINED_SPACE: 1.0,
+    Verb.LEFT_SPACE: 0.0,
+    Verb.MESSAGED: 2.0,
+    Verb.REGISTERED: 1.0,
+    Verb.ATTENDED: 2.0,
+    Verb.HOSTED: 3.0,
+    Verb.SPOKE: 3.0,
+    Verb.SUBMITTED_IDEA: 2.0,
+    Verb.VOTED: 1.0,
+    Verb.COMMENTED: 1.0,
+    Verb.JOINED_GROUP: 2.0,
+    Verb.REVIEWED: 2.0,
+    Verb.PUBLISHED: 2.0,
+    Verb.MET: 3.0,
+    Verb.CONTACTED: 1.0,
+    Verb.INTRODUCED: 2.0,
+    Verb.PROSPECTED: 1.0,
+}
+# A declared relationship counts its strength times this; an affiliation counts this much.
+DECLARED_WEIGHT = 2.0
+AFFILIATION_WEIGHT = 1.0
+
+
+def verb_weights(text: str | None = None) -> dict[str, float]:
+    """The weights per verb: the defaults, overridden by `text` (default: the
+    CONVENOR_MAP_WEIGHTS setting, "replied=3,reacted=0.5"). Raises ApplicationError(VALIDATION)
+    naming the pair at fault."""
+    from convenor.core.errors import invalid
+
+    weights = {str(k): v for k, v in DEFAULT_VERB_WEIGHTS.items()}
+    raw = getattr(settings, "MAP_WEIGHTS", "") if text is None else text
+    for pair in (p.strip() for p in (raw or "").split(",")):
+        if not pair:
+            continue
+        verb, sep, value = (x.strip() for x in pair.partition("="))
+        if not sep or verb not in weights:
+            raise invalid(
+                f"CONVENOR_MAP_WEIGHTS: {pair!r} is not verb=weight with a known verb ({', '.join(sorted(weights))}).",
+                CONVENOR_MAP_WEIGHTS=pair,
+            )
+        try:
+            w = float(value)
+        except ValueError:
+            w = -1.0
+        if not 0 <= w <= 1000 or w != w:
+            raise invalid(f"CONVENOR_MAP_WEIGHTS: the weight in {pair!r} must be a number from 0 to 1000.",
+                          CONVENOR_MAP_WEIGHTS=pair)  # fmt: skip
+        weights[verb] = w
+    return weights
+
+
+def basis_names(bits: int) -> list[str]:
+    return [name for i, name in enumerate(BASIS) if bits >> i & 1]
+
+
+def node_key(kind: str, ref: I64) -> I64:
+    return np.int64(KIND_CODE[kind]) * KEY_SHIFT + ref.astype(np.int64)
+
+
+def conduit_ref(name: str) -> int:
+    """A conduit's stable reference id: the CRC-32 of its source name (conduits have no table)."""
+    return zlib.crc32(name.encode())
+
+
+@dataclass
+class Raw:
+    """Line evidence before folding: one row per (kind, source key, target key, verb group)."""
+
+    kind: list[I64] = field(default_factory=list)
+    src: list[I64] = field(default_factory=list)
+    dst: list[I64] = field(default_factory=list)
+    weight: list[F64] = field(default_factory=list)
+    count: list[I64] = field(default_factory=list)
+    first: list[I64] = field(default_factory=list)
+    last: list[I64] = field(default_factory=list)
+    basis: list[I64] = field(default_factory=list)
+    self_loops: int = 0
+
+    def add(self, kind: I64, src: I64, dst: I64, weight: F64, count: I64, first: I64, last: I64, basis: I64) -> None:
+        if len(src):
+            self.kind.append(kind)
+            self.src.append(src)
+            self.dst.append(dst)
+            self.weight.append(weight)
+            self.count.append(count)
+            self.first.append(first)
+            self.last.append(last)
+            self.basis.append(basis)
+
+
+@dataclass
+class Lines:
+    """The folded map: node keys (sorted) and one entry per line, ends as node positions."""
+
+    keys: I64
+    kind: I64
+    src: I64
+    dst: I64
+    weight: F64
+    evidence: I64
+    first: I64  # epoch seconds, -1 when unknown
+    last: I64
+    basis: I64
+    self_loops: int = 0
+    activities: int = 0
+    last_activity_id: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.keys)
+
+    @property
+    def node_kind(self) -> I64:
+        return (self.keys // KEY_SHIFT).astype(np.int64)
+
+    @property
+    def node_ref(self) -> I64:
+        return (self.keys % KEY_SHIFT).astype(np.int64)
+
+
+def _epoch_sql(expr: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {expr}) AS BIGINT)"
+    return f"CAST(strftime('%%s', {expr}) AS INTEGER)"
+
+
+def _fetch(sql: str, params: Sequence[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
+    """Run an aggregate query and return its columns as arrays (rows are groups, not activities)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(ncols)]
+    table = np.array(rows, dtype=object)
+    return [table[:, i] for i in range(ncols)]
+
+
+def _ints(col: npt.NDArray[np.object_]) -> I64:
+    return np.asarray(col, dtype=np.int64) if len(col) else np.empty(0, dtype=np.int64)
+
+
+def _verb_arrays(verbs: npt.NDArray[np.object_], weights: dict[str, float]) -> tuple[F64, I64]:
+    """Per group: the verb's weight and its basis bit."""
+    names = np.asarray(verbs, dtype=str) if len(verbs) else np.empty(0, dtype=str)
+    uniq, inv = np.unique(names, return_inverse=True)
+    w = np.array([weights.get(str(u), 1.0) for u in uniq], dtype=np.float64)
+    b = np.array([1 << BASIS_BIT[str(u)] if str(u) in BASIS_BIT else 0 for u in uniq], dtype=np.int64)
+    return w[inv], b[inv]
+
+
+def gather(*, start: datetime, end: datetime, weights: dict[str, float]) -> Raw:
+    """Read every source of lines for the window [start, end] into a `Raw` bundle."""
+    raw = Raw()
+    act = Activity._meta.db_table
+    when = "occurred_at >= %s AND occurred_at <= %s"
+    window = [start, end]
+    live = [v for v, w in weights.items() if w > 0]
+    if not live:
+        live = ["-"]
+
+    # 1. Between people: one group per (actor, target, verb).
+    verbs: list[str] = [str(v) for v in PERSON_VERBS if v in live] or ["-"]
+    marks = ",".join(["%s"] * len(verbs))
+    actor, target, verb, count, first, last = _fetch(
+        f"SELECT actor_id, target_member_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
+        f" WHERE {when} AND target_member_id IS NOT NULL AND actor_id <> target_member_id"
+        f" AND verb IN ({marks}) GROUP BY actor_id, target_member_id, verb",
+        [*window, *verbs],
+        6,
+    )
+    if len(actor):
+        a, t, c = _ints(actor), _ints(target), _ints(count)
+        w, b = _verb_arrays(verb, weights)
+        names = np.asarray(verb, dtype=str)
+        kind = np.zeros(len(a), dtype=np.int64)
+        flip = np.zeros(len(a), dtype=bool)
+        for v, (line_kind, flipped) in PERSON_VERBS.items():
+            sel = names == str(v)
+            kind[sel] = LINE_CODE[line_kind]
+            flip[sel] = flipped
+        src = np.where(flip, t, a)
+        dst = np.where(flip, a, t)
+        raw.add(kind, node_key(NodeKind.MEMBER, src), node_key(NodeKind.MEMBER, dst), w * c, c, _ints(first),
+                _ints(last), b)  # fmt: skip
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {act} WHERE {when} AND target_member_id = actor_id AND verb IN ({marks})",  # noqa: S608  # fixed table names and placeholders; values are parameters
+            [*window, *verbs],
+        )
+        raw.self_loops = int(cursor.fetchone()[0])
+
+    # 2. People and the places they act in: participation.
+    pverbs: list[str] = [str(v) for v in PLACE_VERBS if v in live] or ["-"]
+    marks = ",".join(["%s"] * len(pverbs))
+    actor, pkind, pid, verb, count, first, last = _fetch(
+        f"SELECT actor_id, place_kind, place_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
+        f" WHERE {when} AND place_kind IN ('space', 'event', 'group') AND place_id IS NOT NULL"
+        f" AND verb IN ({marks}) GROUP BY actor_id, place_kind, place_id, verb",
+        [*window, *pverbs],
+        7,
+    )
+    if len(actor):
+        a, p, c = _ints(actor), _ints(pid), _ints(count)
+        pk = np.asarray(pkind, dtype=str)
+        place = np.zeros(len(a), dtype=np.int64)
+        for name, node_kind in PLACE_KINDS.items():
+            sel = pk == name
+            place[sel] = node_key(node_kind, p[sel])
+        w, b = _verb_arrays(verb, weights)
+        raw.add(np.full(len(a), LINE_CODE[LineKind.PARTICIPATION]), node_key(NodeKind.MEMBER, a), place, w * c, c,
+                _ints(first), _ints(last), b)  # fmt: skip
+
+    # 3. People acting on an organisation: prospecting when commercial, a connection otherwise.
+    actor, org, verb, count, first, last = _fetch(
+        f"SELECT actor_id, target_org_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
+        f" WHERE {when} AND target_org_id IS NOT NULL GROUP BY actor_id, target_org_id, verb",
+        window,
+        6,
+    )
+    if len(actor):
+        a, o, c = _ints(actor), _ints(org), _ints(count)
+        w, b = _verb_arrays(verb, weights)
+        keep = w > 0
+        kind = np.where(
+            np.asarray(verb, dtype=str) == str(Verb.PROSPECTED),
+            LINE_CODE[LineKind.PROSPECTING],
+            LINE_CODE[LineKind.CONNECTION],
+        ).astype(np.int64)
+        raw.add(kind[keep], node_key(NodeKind.MEMBER, a[keep]), node_key(NodeKind.ORGANIZATION, o[keep]),
+                (w * c)[keep], c[keep], _ints(first)[keep], _ints(last)[keep], b[keep])  # fmt: skip
+
+    # 4. Outside conduits: information channels between a person and the conduit they speak in.
+    marks = ",".join(["%s"] * len(NATIVE_SOURCES))
+    actor, source, verb, count, first, last = _fetch(
+        f"SELECT actor_id, source, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
+        f" WHERE {when} AND source NOT IN ({marks}) GROUP BY actor_id, source, verb",
+        [*window, *NATIVE_SOURCES],
+        6,
+    )
+    if len(actor):
+        a, c = _ints(actor), _ints(count)
+        names = np.asarray(source, dtype=str)
+        uniq, inv = np.unique(names, return_inverse=True)
+        refs = np.array([conduit_ref(str(u)) for u in uniq], dtype=np.int64)[inv]
+        w, b = _verb_arrays(verb, weights)
+        w = np.where(w > 0, w, 1.0)  # speaking in a conduit is a channel whatever the verb's own weight
+        raw.add(np.full(len(a), LINE_CODE[LineKind.CHANNEL]), node_key(NodeKind.MEMBER, a),
+                node_key(NodeKind.CONDUIT, refs), w * c, c, _ints(first), _ints(last), b)  # fmt: skip
+
+    # 5. Declared relationships in force during the window: connections.
+    rel = Relationship._meta.db_table
+    day_from, day_to = start.date(), end.date()
+    kind_s, sm, so, tm, to, strength, started, created = _fetch(
+        f"SELECT kind, source_member_id, source_org_id, target_member_id, target_org_id, strength,"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" {_epoch_sql('started_on')}, {_epoch_sql('created_at')} FROM {rel}"
+        f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
+        [day_to, day_from],
+        8,
+    )
+    if len(kind_s):
+        is_sm = np.array([x is not None for x in sm])
+        is_tm = np.array([x is not None for x in tm])
+        s_ref = np.where(is_sm, np.where(is_sm, sm, 0), np.where(is_sm, 0, so)).astype(np.int64)
+        t_ref = np.where(is_tm, np.where(is_tm, tm, 0), np.where(is_tm, 0, to)).astype(np.int64)
+        src = np.where(is_sm, node_key(NodeKind.MEMBER, s_ref), node_key(NodeKind.ORGANIZATION, s_ref))
+        dst = np.where(is_tm, node_key(NodeKind.MEMBER, t_ref), node_key(NodeKind.ORGANIZATION, t_ref))
+        since = np.array([s if s is not None else c for s, c in zip(started, created, strict=True)], dtype=np.int64)
+        bits = np.array([1 << BASIS_BIT[f"declared:{k}"] for k in kind_s], dtype=np.int64)
+        n = len(src)
+        raw.add(np.full(n, LINE_CODE[LineKind.CONNECTION]), src, dst,
+                np.asarray(strength, dtype=np.float64) * DECLARED_WEIGHT, np.ones(n, dtype=np.int64), since, since,
+                bits)  # fmt: skip
+
+    # 6. Affiliations in force during the window: a person's connection to their organisation.
+    aff = Affiliation._meta.db_table
+    member, org, started = _fetch(
+        f"SELECT member_id, organization_id, {_epoch_sql('started_on')} FROM {aff}"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
+        [day_to, day_from],
+        3,
+    )
+    if len(member):
+        n = len(member)
+        since = np.array([-1 if s is None else s for s in started], dtype=np.int64)
+        raw.add(np.full(n, LINE_CODE[LineKind.CONNECTION]), node_key(NodeKind.MEMBER, _ints(member)),
+                node_key(NodeKind.ORGANIZATION, _ints(org)), np.full(n, AFFILIATION_WEIGHT), np.ones(n, dtype=np.int64),
+                since, since, np.full(n, 1 << BASIS_BIT["affiliated"], dtype=np.int64))  # fmt: skip
+    return raw
+
+
+def fold(raw: Raw) -> Lines:
+    """Fold the groups into one line per (kind, ends): weights and evidence summed, times spanned,
+    bases joined. Undirected lines keep the smaller node first; self-loops are dropped and counted."""
+    if not raw.src:
+        empty = np.empty(0, dtype=np.int64)
+        return Lines(empty, empty, empty, empty, np.empty(0), empty, empty, empty, empty, self_loops=raw.self_loops)
+    kind = np.concatenate(raw.kind).astype(np.int64)
+    src_k = np.concatenate(raw.src)
+    dst_k = np.concatenate(raw.dst)
+    weight = np.concatenate(raw.weight).astype(np.float64)
+    count = np.concatenate(raw.count).astype(np.int64)
+    first = np.concatenate(raw.first).astype(np.int64)
+    last = np.concatenate(raw.last).astype(np.int64)
+    basis = np.concatenate(raw.basis).astype(np.int64)
+
+    loops = src_k == dst_k
+    self_loops = int(loops.sum()) + raw.self_loops
+    if self_loops:
+        keep = ~loops
+        kind, src_k, dst_k, count, first, last, basis = (
+            x[keep] for x in (kind, src_k, dst_k, count, first, last, basis)
+        )
+        weight = weight[keep]
+    keys, inv = np.unique(np.concatenate([src_k, dst_k]), return_inverse=True)
+    src = inv[: len(src_k)].astype(np.int64)
+    dst = inv[len(src_k) :].astype(np.int64)
+    undirected = ~np.isin(kind, list(DIRECTED_LINES))
+    swap = undirected & (src > dst)
+    src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
+
+    order = np.lexsort((dst, src, kind))
+    kind, src, dst, count, first, last, basis = (x[order] for x in (kind, src, dst, count, first, last, basis))
+    weight = weight[order]
+    if len(kind):
+        new = np.ones(len(kind), dtype=bool)
+        new[1:] = (kind[1:] != kind[:-1]) | (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        starts = np.flatnonzero(new)
+        first_known = np.where(first < 0, np.iinfo(np.int64).max, first)
+        first_f = np.minimum.reduceat(first_known, starts)
+        first_f = np.where(first_f == np.iinfo(np.int64).max, -1, first_f)
+        lines = Lines(
+            keys=keys,
+            kind=kind[starts],
+            src=src[starts],
+            dst=dst[starts],
+            weight=np.add.reduceat(weight, starts),
+            evidence=np.add.reduceat(count, starts),
+            first=first_f,
+            last=np.maximum.reduceat(last, starts),
+            basis=np.bitwise_or.reduceat(basis, starts),
+            self_loops=self_loops,
+        )
+        # Lines whose every piece of evidence weighs nothing are not lines.
+        real = lines.weight > 0
+        if not real.all():
+            lines = restrict(lines, real)
+        return lines
+    empty = np.empty(0, dtype=np.int64)
+    return Lines(keys, empty, empty, empty, np.empty(0), empty, empty, empty, empty, self_loops=self_loops)
+
+
+def restrict(lines: Lines, keep: npt.NDArray[np.bool_]) -> Lines:
+    """Keep some lines, and only the nodes they still touch."""
+    src, dst = lines.src[keep], lines.dst[keep]
+    used = np.unique(np.concatenate([src, dst]))
+    remap = np.full(lines.n, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return Lines(
+        keys=lines.keys[used],
+        kind=lines.kind[keep],
+        src=remap[src],
+        dst=remap[dst],
+        weight=lines.weight[keep],
+        evidence=lines.evidence[keep],
+        first=lines.first[keep],
+        last=lines.last[keep],
+        basis=lines.basis[keep],
+        self_loops=lines.self_loops,
+        activities=lines.activities,
+        last_activity_id=lines.last_activity_id,
+    )
+
+
+@dataclass
+class NodeInfo:
+    """Labels and attributes of the nodes, aligned with `Lines.keys`."""
+
+    label: list[str]
+    role: list[str]
+    org_id: I64  # -1 when none
+
+
+def describe(lines: Lines) -> NodeInfo:
+    """Labels, roles and organisations of the nodes, read in bulk per kind."""
+    from convenor.events.models import Event
+    from convenor.spaces.models import Space
+
+    n = lines.n
+    label = [""] * n
+    role = [""] * n
+    org = np.full(n, -1, dtype=np.int64)
+    kinds, refs = lines.node_kind, lines.node_ref
+
+    def fill(kind: str, rows: list[tuple[int, str, str]]) -> npt.NDArray[np.int64]:
+        pos = np.flatnonzero(kinds == KIND_CODE[kind])
+        if not len(pos):
+            return pos
+        by_id = {r[0]: r for r in rows}
+        for p in pos.tolist():
+            row = by_id.get(int(refs[p]))
+            if row is None:
+                label[p] = f"{kind} #{int(refs[p])}"
+            else:
+                label[p] = row[1]
+                role[p] = row[2]
+        return pos
+
+    def ids_of(kind: str) -> list[int]:
+        return [int(x) for x in refs[kinds == KIND_CODE[kind]]]
+
+    def chunked(model: type, fields: tuple[str, ...], ids: list[int]) -> list[tuple[int, str, str]]:
+        rows: list[tuple[int, str, str]] = []
+        for lo in range(0, len(ids), 20_000):
+            rows.extend(model.objects.filter(pk__in=ids[lo : lo + 20_000]).values_list(*fields))  # type: ignore[attr-defined]
+        return rows
+
+    fill(NodeKind.MEMBER, chunked(Member, ("id", "name", "role"), ids_of(NodeKind.MEMBER)))
+    org_pos = fill(NodeKind.ORGANIZATION, chunked(Organization, ("id", "name", "kind"), ids_of(NodeKind.ORGANIZATION)))
+    org[org_pos] = refs[org_pos]
+    fill(NodeKind.SPACE, chunked(Space, ("id", "name", "frame"), ids_of(NodeKind.SPACE)))
+    fill(NodeKind.EVENT, chunked(Event, ("id", "title", "frame"), ids_of(NodeKind.EVENT)))
+    for p in np.flatnonzero(kinds == KIND_CODE[NodeKind.GROUP]).tolist():
+        label[p] = f"group #{int(refs[p])}"
+    conduit_pos = np.flatnonzero(kinds == KIND_CODE[NodeKind.CONDUIT])
+    if len(conduit_pos):
+        names = Activity.objects.exclude(source__in=NATIVE_SOURCES).values_list("source", flat=True).distinct()
+        by_ref = {conduit_ref(s): s for s in names}
+        for p in conduit_pos.tolist():
+            label[p] = by_ref.get(int(refs[p]), f"conduit #{int(refs[p])}")
+
+    # A person's organisation: their lowest-numbered current affiliation.
+    member_pos = np.flatnonzero(kinds == KIND_CODE[NodeKind.MEMBER])
+    if len(member_pos):
+        rows = np.array(
+            list(
+                Affiliation.objects.filter(ended_on__isnull=True)
+                .values_list("member_id", "organization_id")
+                .order_by("member_id", "organization_id")
+            ),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        if len(rows):
+            first = np.ones(len(rows), dtype=bool)
+            first[1:] = rows[1:, 0] != rows[:-1, 0]
+            m_ids, o_ids = rows[first, 0], rows[first, 1]
+            refs_m = refs[member_pos]
+            at = np.searchsorted(m_ids, refs_m)
+            at_c = np.minimum(at, len(m_ids) - 1)
+            hit = m_ids[at_c] == refs_m
+            org[member_pos[hit]] = o_ids[at_c[hit]]
+    return NodeInfo(label=label, role=role, org_id=org)

@@ -1,0 +1,133 @@
+"""Browser tests for the community map: the WebGL map draws its nodes, a search highlights a
+person's neighbourhood, a click shows the details panel, and a member's page shows their ego
+map. Screenshots land in ./screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from convenor.activity.models import Verb
+from convenor.activity.services import record
+from convenor.core.testing import PASSWORD, World
+from convenor.graph.services import build_map
+from convenor.people.models import Role
+from convenor.people.services import member_create
+from convenor.web.tests.conftest import CHROMIUM_ARGS, SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# WebGL in headless chromium without a GPU: the software rasteriser, allowed explicitly.
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+
+
+@pytest.fixture(scope="module")
+def webgl_browser(playwright: Any) -> Iterator[Any]:
+    b = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=WEBGL_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _login(browser: Any, base: str, email: str, then: str) -> tuple[Any, Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    page.set_default_timeout(30000)
+    page.goto(f"{base}/login/?next={then}")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}{then}")
+    return ctx, page
+
+
+def _community(world: World) -> None:
+    now = timezone.now() - timedelta(days=3)
+    people = [
+        member_create(name=f"Person {i:02d}", email=f"p{i}@acme.example", role=Role.CUSTOMER, organization=world.acme)
+        for i in range(12)
+    ]
+    for i, p in enumerate(people):
+        record(actor=p, verb=Verb.REPLIED, target_member=world.acme_member, origin_id=f"b{i}", occurred_at=now)
+        record(actor=p, verb=Verb.REACTED, target_member=people[i - 1], origin_id=f"c{i}", occurred_at=now)
+    record(
+        actor=world.globex_member, verb=Verb.REPLIED, target_member=world.admin_member, origin_id="g", occurred_at=now
+    )
+    build_map()
+
+
+def test_the_map_draws_searches_and_shows_details(webgl_browser: Any, live_server: Any, world: World) -> None:
+    _community(world)
+    base = live_server.url
+    ctx, page = _login(webgl_browser, base, "admin@northwind.example", "/map/")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.wait_for_selector("[data-map][data-ready=yes]")
+        assert int(page.get_attribute("[data-map]", "data-nodes") or 0) >= 15
+        # sigma draws into WebGL canvases inside the stage
+        assert page.locator("[data-map-stage] canvas").count() >= 2
+        drawn = page.evaluate("window.convenorMap.renderer.getGraph().order")
+        assert drawn >= 15
+        page.screenshot(path=str(SCREENSHOTS / "map.png"))
+
+        page.fill("[data-map-search]", "Carla")
+        page.click("[data-map-results] button:has-text('Carla Acme')")
+        page.wait_for_selector("[data-map-details] h3:has-text('Carla Acme')")
+        focus = int(page.get_attribute("[data-map]", "data-focus") or -1)
+        # the neighbourhood is highlighted: Carla's twelve repliers stay coloured, others fade
+        faded = page.evaluate(
+            """(f) => { const r = window.convenorMap.renderer; const g = r.getGraph();
+                 let kept = 0, gone = 0;
+                 g.forEachNode((k) => { const d = r.getNodeDisplayData(k);
+                   if (String(k) === String(f)) return;
+                   if (d.color === '#e5e7eb') gone++; else kept++; });
+                 return [kept, gone]; }""",
+            focus,
+        )
+        assert faded[0] >= 12 and faded[1] >= 1
+        assert page.locator("[data-map-details] .map-neighbours li").count() >= 12
+        page.screenshot(path=str(SCREENSHOTS / "map_search.png"))
+
+        # clicking a node on the canvas opens its details
+        page.click("[data-map-clear]")
+        page.evaluate("window.convenorMap.renderer.getCamera().setState({x: 0.5, y: 0.5, ratio: 1, angle: 0})")
+        page.wait_for_timeout(300)
+        pos = page.evaluate(
+            """() => { const r = window.convenorMap.renderer; const g = r.getGraph();
+                 let best = null; g.forEachNode((k, a) => { if (a.label === 'Gus Globex') best = k; });
+                 const d = r.getNodeDisplayData(best); return r.framedGraphToViewport(d); }"""
+        )
+        box = page.locator("[data-map-stage]").bounding_box()
+        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+        page.wait_for_selector("[data-map-details] h3:has-text('Gus Globex')")
+        assert page.locator("[data-map-details] a.button").count() == 1
+        page.screenshot(path=str(SCREENSHOTS / "map_details.png"))
+
+        page.select_option("[data-map-colour]", "org")
+        assert "Acme" in page.inner_text("[data-map-legend]")
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_a_member_sees_their_ego_map(webgl_browser: Any, live_server: Any, world: World) -> None:
+    _community(world)
+    base = live_server.url
+    me = world.acme_member.pk
+    ctx, page = _login(webgl_browser, base, "carla@acme.example", f"/people/{me}/")
+    try:
+        page.wait_for_selector("[data-map][data-ready=yes]")
+        assert int(page.get_attribute("[data-map]", "data-nodes") or 0) >= 13
+        page.locator(".ego-map").screenshot(path=str(SCREENSHOTS / "map_ego.png"))
+        assert page.goto(f"{base}/map/").status == 404
+    finally:
+        ctx.close()

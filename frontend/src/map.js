@@ -1,0 +1,403 @@
+// The community map in the browser: sigma.js (WebGL) over a graphology graph.
+//
+// The server lays the map out and scores it; this file only draws it, filters it and answers
+// clicks. It reads compact parallel arrays (see convenor/graph/selectors.py map_payload) so that
+// 50,000 nodes and 200,000 lines load and draw in a couple of seconds.
+import Graph from "graphology";
+import Sigma from "sigma";
+
+const PALETTE = [
+  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+  "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+];
+const OTHER = "#b0b0b0";
+const LINE_COLOURS = {
+  connection: "#9ca3af",
+  participation: "#bfdbfe",
+  influence: "#f59e0b",
+  prospecting: "#ef4444",
+  channel: "#10b981",
+};
+const KIND_COLOURS = { member: "#2563eb", org: "#111827", space: "#7c3aed", event: "#db2777", group: "#059669", conduit: "#d97706" };
+const FADED = "#e5e7eb";
+
+function $(root, sel) {
+  return root.querySelector(sel);
+}
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function dayToDate(d) {
+  return new Date(d * 86400000).toISOString().slice(0, 10);
+}
+
+function dateToDay(s) {
+  const t = Date.parse(s + "T00:00:00Z");
+  return Number.isNaN(t) ? null : Math.floor(t / 86400000);
+}
+
+// Categories for the colouring mode, largest first; the first PALETTE.length get a colour.
+function categories(data, mode) {
+  const n = data.nodes.label.length;
+  const value = new Array(n);
+  const names = {};
+  for (let i = 0; i < n; i++) {
+    const kind = data.kinds[data.nodes.kind[i]];
+    let v;
+    if (mode === "community") v = data.nodes.community[i];
+    else if (mode === "org") v = data.nodes.org[i] >= 0 ? data.nodes.org[i] : -1;
+    else if (mode === "kind") v = kind;
+    else v = kind === "member" ? data.roles[data.nodes.role[i]] || "" : kind;
+    value[i] = v;
+  }
+  const counts = new Map();
+  for (const v of value) counts.set(v, (counts.get(v) || 0) + 1);
+  const order = [...counts.entries()].filter(([v]) => v !== -1 && v !== "" && v !== null).sort((a, b) => b[1] - a[1]);
+  const colour = new Map();
+  order.slice(0, PALETTE.length).forEach(([v], i) => colour.set(v, mode === "kind" ? KIND_COLOURS[v] || PALETTE[i] : PALETTE[i]));
+  for (const [v] of order) {
+    if (mode === "community") names[v] = data.communityNames[v] ? `around ${data.communityNames[v]}` : `community ${v}`;
+    else if (mode === "org") names[v] = data.orgs[v];
+    else names[v] = String(v);
+  }
+  return { value, colour, order, names };
+}
+
+function start(root) {
+  const stage = $(root, "[data-map-stage]");
+  const status = $(root, "[data-map-status]");
+  const t0 = performance.now();
+  status.textContent = "Loading the map…";
+  fetch(root.dataset.src, { credentials: "same-origin" })
+    .then((r) => {
+      if (!r.ok) throw new Error(`the map could not be loaded (${r.status})`);
+      return r.json();
+    })
+    .then((data) => draw(root, stage, status, data, t0))
+    .catch((err) => {
+      status.textContent = `Sorry: ${err.message}.`;
+      root.dataset.ready = "error";
+    });
+}
+
+function draw(root, stage, status, data, t0) {
+  const n = data.nodes.label.length;
+  const e = data.lines.s.length;
+  if (n === 0) {
+    status.textContent = "Nothing to show here yet.";
+    root.dataset.ready = "empty";
+    return;
+  }
+  const nodes = data.nodes;
+  const graph = new Graph({ multi: true, type: "mixed", allowSelfLoops: false });
+  let top = 0;
+  for (let i = 0; i < n; i++) top = Math.max(top, nodes.pr[i]);
+  let topDeg = 1;
+  for (let i = 0; i < n; i++) topDeg = Math.max(topDeg, nodes.deg[i]);
+  for (let i = 0; i < n; i++) {
+    const kind = data.kinds[nodes.kind[i]];
+    const score = kind === "member" || kind === "org" ? (top > 0 ? nodes.pr[i] / top : 0) : nodes.deg[i] / topDeg;
+    graph.addNode(i, {
+      x: nodes.x[i],
+      y: -nodes.y[i],
+      size: 1.5 + 9 * Math.sqrt(score),
+      label: nodes.label[i],
+      color: OTHER,
+    });
+  }
+  // Ego maps: the centre in the middle and its neighbours around it, grouped by community,
+  // since the global layout would bunch them into one corner.
+  if (root.hasAttribute("data-radial") && data.focus !== null && data.focus !== undefined) {
+    const others = [];
+    for (let i = 0; i < n; i++) if (i !== data.focus) others.push(i);
+    others.sort((a, b) => nodes.community[a] - nodes.community[b] || nodes.pr[b] - nodes.pr[a]);
+    others.forEach((i, k) => {
+      const angle = (2 * Math.PI * k) / others.length;
+      const r = 100 * (k % 2 ? 1 : 0.8);
+      graph.mergeNodeAttributes(i, { x: r * Math.cos(angle), y: r * Math.sin(angle) });
+    });
+    graph.mergeNodeAttributes(data.focus, { x: 0, y: 0 });
+  }
+  const directed = new Set(data.directedKinds);
+  for (let j = 0; j < e; j++) {
+    const kind = data.lineKinds[data.lines.k[j]];
+    const attrs = { size: Math.min(0.5 + Math.log1p(data.lines.w[j]) * 0.4, 3), color: LINE_COLOURS[kind] || OTHER };
+    if (directed.has(kind)) graph.addDirectedEdgeWithKey(j, data.lines.s[j], data.lines.t[j], attrs);
+    else graph.addUndirectedEdgeWithKey(j, data.lines.s[j], data.lines.t[j], attrs);
+  }
+
+  const state = {
+    colourMode: "community",
+    cats: null,
+    kinds: new Set(data.lineKinds),
+    role: "",
+    org: "",
+    from: null,
+    to: null,
+    focus: null,
+    neighbours: null,
+  };
+
+  function recolour() {
+    state.cats = categories(data, state.colourMode);
+    graph.forEachNode((key) => {
+      const v = state.cats.value[key];
+      graph.setNodeAttribute(key, "color", state.cats.colour.get(v) || OTHER);
+    });
+    legend();
+  }
+
+  function nodeShown(i) {
+    if (state.role && !(data.kinds[nodes.kind[i]] === "member" && data.roles[nodes.role[i]] === state.role)) {
+      return data.kinds[nodes.kind[i]] !== "member" && state.role === "";
+    }
+    if (state.org !== "" && nodes.org[i] !== Number(state.org)) return false;
+    return true;
+  }
+
+  function edgeShown(j) {
+    if (!state.kinds.has(data.lineKinds[data.lines.k[j]])) return false;
+    if (state.from !== null && data.lines.l[j] >= 0 && data.lines.l[j] < state.from) return false;
+    if (state.to !== null && data.lines.f[j] >= 0 && data.lines.f[j] > state.to) return false;
+    return true;
+  }
+
+  const renderer = new Sigma(graph, stage, {
+    hideEdgesOnMove: e > 20000,
+    labelRenderedSizeThreshold: n > 5000 ? 9 : 5,
+    defaultEdgeType: "line",
+    zIndex: true,
+    minCameraRatio: 0.02,
+    maxCameraRatio: 4,
+    nodeReducer: (key, attrs) => {
+      const i = Number(key);
+      const res = { ...attrs };
+      if (!nodeShown(i)) {
+        res.hidden = true;
+        return res;
+      }
+      if (state.neighbours) {
+        if (i === state.focus) {
+          res.highlighted = true;
+          res.zIndex = 2;
+          res.forceLabel = true;
+        } else if (state.neighbours.has(i)) {
+          res.zIndex = 1;
+          res.forceLabel = state.neighbours.size < 40;
+        } else {
+          res.color = FADED;
+          res.label = "";
+          res.zIndex = 0;
+        }
+      }
+      return res;
+    },
+    edgeReducer: (key, attrs) => {
+      const j = Number(key);
+      const res = { ...attrs };
+      const s = data.lines.s[j];
+      const t = data.lines.t[j];
+      if (!edgeShown(j) || !nodeShown(s) || !nodeShown(t)) {
+        res.hidden = true;
+        return res;
+      }
+      if (state.neighbours && s !== state.focus && t !== state.focus) res.hidden = true;
+      return res;
+    },
+  });
+
+  function refresh() {
+    renderer.refresh({ skipIndexation: true });
+  }
+
+  function focus(i, move) {
+    if (i === null) {
+      state.focus = null;
+      state.neighbours = null;
+      details(null);
+      refresh();
+      return;
+    }
+    state.focus = i;
+    state.neighbours = new Set(graph.neighbors(i).map(Number));
+    details(i);
+    refresh();
+    if (move) {
+      const pos = renderer.getNodeDisplayData(i);
+      if (pos) renderer.getCamera().animate({ x: pos.x, y: pos.y, ratio: 0.25 }, { duration: 400 });
+    }
+    root.dataset.focus = String(i);
+  }
+
+  // The details panel.
+  const panel = $(root, "[data-map-details]");
+  function details(i) {
+    if (!panel) return;
+    panel.replaceChildren();
+    if (i === null) {
+      panel.append(el("p", { class: "muted" }, "Click a node to see who or what it is."));
+      return;
+    }
+    const kind = data.kinds[nodes.kind[i]];
+    panel.append(el("h3", {}, nodes.label[i]));
+    const dl = el("dl", { class: "map-facts" });
+    const add = (k, v) => {
+      dl.append(el("dt", {}, k), el("dd", {}, v));
+    };
+    add("Kind", data.kindNames[kind] || kind);
+    if (kind === "member" && data.roles[nodes.role[i]]) add("Role", data.roles[nodes.role[i]]);
+    if (nodes.org[i] >= 0) add("Organisation", data.orgs[nodes.org[i]]);
+    if (nodes.community[i] >= 0) add("Community", state.cats && state.colourMode === "community" ? state.cats.names[nodes.community[i]] || String(nodes.community[i]) : String(nodes.community[i]));
+    add("Influence (PageRank)", nodes.pr[i].toFixed(5));
+    add("Brokerage", nodes.br[i].toFixed(3));
+    add("Lines", String(graph.degree(i)));
+    panel.append(dl);
+    const url = data.links[kind] ? data.links[kind].replace("{id}", String(nodes.ref[i])) : null;
+    if (url) panel.append(el("a", { href: url, class: "button" }, "Open the page"));
+    const list = el("ul", { class: "map-neighbours" });
+    const around = graph.neighbors(i).map(Number).sort((a, b) => nodes.pr[b] - nodes.pr[a]);
+    for (const k of around.slice(0, 15)) {
+      const li = el("li");
+      const a = el("a", { href: "#", "data-node": String(k) }, nodes.label[k]);
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        focus(k, true);
+      });
+      li.append(a);
+      list.append(li);
+    }
+    if (around.length) {
+      panel.append(el("h4", {}, `Nearby (${around.length})`));
+      panel.append(list);
+    }
+  }
+
+  // The legend.
+  const legendBox = $(root, "[data-map-legend]");
+  function legend() {
+    if (!legendBox) return;
+    legendBox.replaceChildren();
+    const ul = el("ul", { class: "map-legend" });
+    for (const [v] of state.cats.order.slice(0, PALETTE.length)) {
+      const li = el("li");
+      const sw = el("span", { class: "swatch" });
+      sw.style.background = state.cats.colour.get(v);
+      li.append(sw, document.createTextNode(" " + (state.cats.names[v] || v)));
+      ul.append(li);
+    }
+    if (state.cats.order.length > PALETTE.length) ul.append(el("li", { class: "muted" }, `and ${state.cats.order.length - PALETTE.length} more in grey`));
+    legendBox.append(el("h4", {}, "Colours"), ul);
+    const lines = el("ul", { class: "map-legend" });
+    for (const k of data.lineKinds) {
+      const li = el("li");
+      const sw = el("span", { class: "swatch line" });
+      sw.style.background = LINE_COLOURS[k];
+      li.append(sw, document.createTextNode(" " + (data.lineKindNames[k] || k)));
+      lines.append(li);
+    }
+    legendBox.append(el("h4", {}, "Lines"), lines);
+  }
+
+  // Controls (present on the full map; the ego maps have fewer).
+  const colourSel = $(root, "[data-map-colour]");
+  if (colourSel) colourSel.addEventListener("change", () => {
+    state.colourMode = colourSel.value;
+    recolour();
+    refresh();
+  });
+  root.querySelectorAll("[data-map-kind]").forEach((box) => {
+    box.addEventListener("change", () => {
+      if (box.checked) state.kinds.add(box.value);
+      else state.kinds.delete(box.value);
+      refresh();
+    });
+  });
+  const roleSel = $(root, "[data-map-role]");
+  if (roleSel) {
+    for (const r of data.roles) if (r) roleSel.append(el("option", { value: r }, r));
+    roleSel.addEventListener("change", () => {
+      state.role = roleSel.value;
+      refresh();
+    });
+  }
+  const orgSel = $(root, "[data-map-org]");
+  if (orgSel) {
+    const order = data.orgs.map((name, i) => [name, i]).sort((a, b) => a[0].localeCompare(b[0]));
+    for (const [name, i] of order) orgSel.append(el("option", { value: String(i) }, name));
+    orgSel.addEventListener("change", () => {
+      state.org = orgSel.value;
+      refresh();
+    });
+  }
+  const fromIn = $(root, "[data-map-from]");
+  const toIn = $(root, "[data-map-to]");
+  if (fromIn && toIn && data.window) {
+    fromIn.min = toIn.min = dayToDate(data.window[0]);
+    fromIn.max = toIn.max = dayToDate(data.window[1]);
+    const onDates = () => {
+      state.from = fromIn.value ? dateToDay(fromIn.value) : null;
+      state.to = toIn.value ? dateToDay(toIn.value) : null;
+      refresh();
+    };
+    fromIn.addEventListener("change", onDates);
+    toIn.addEventListener("change", onDates);
+  }
+
+  // Search: the first matches by name; choosing one highlights its neighbourhood.
+  const search = $(root, "[data-map-search]");
+  const results = $(root, "[data-map-results]");
+  if (search && results) {
+    const lower = nodes.label.map((s) => s.toLowerCase());
+    const run = () => {
+      const q = search.value.trim().toLowerCase();
+      results.replaceChildren();
+      if (q.length < 2) return;
+      const found = [];
+      for (let i = 0; i < n && found.length < 200; i++) if (lower[i].includes(q)) found.push(i);
+      found.sort((a, b) => nodes.pr[b] - nodes.pr[a]);
+      if (!found.length) results.append(el("li", { class: "muted" }, "No one by that name on the map."));
+      for (const i of found.slice(0, 8)) {
+        const li = el("li");
+        const b = el("button", { type: "button", class: "link", "data-node": String(i) }, nodes.label[i]);
+        b.addEventListener("click", () => {
+          focus(i, true);
+          results.replaceChildren();
+        });
+        li.append(b);
+        results.append(li);
+      }
+    };
+    search.addEventListener("input", run);
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        const first = results.querySelector("button");
+        if (first) first.click();
+      }
+    });
+  }
+  const clear = $(root, "[data-map-clear]");
+  if (clear) clear.addEventListener("click", () => focus(null, false));
+
+  renderer.on("clickNode", ({ node }) => focus(Number(node), false));
+  renderer.on("clickStage", () => focus(null, false));
+
+  recolour();
+  if (data.focus !== null && data.focus !== undefined) focus(data.focus, false);
+  else details(null);
+  refresh();
+  const ms = Math.round(performance.now() - t0);
+  status.textContent = `${n.toLocaleString()} nodes, ${e.toLocaleString()} lines.`;
+  root.dataset.ready = "yes";
+  root.dataset.nodes = String(n);
+  root.dataset.lines = String(e);
+  root.dataset.ms = String(ms);
+  window.convenorMap = { renderer, graph, focus, readyMs: ms };
+}
+
+document.querySelectorAll("[data-map]").forEach(start);
