@@ -181,9 +181,25 @@ WHITENOISE_USE_FINDERS = True
 # The promotional-content detector's model; `convenor charter train` builds it.
 CHARTER_MODEL_PATH = Path(os.environ.get("CONVENOR_CHARTER_MODEL") or DATA_DIR / "charter-model.joblib").resolve()
 
+# Hot groups: people proposed for an interest are not proposed for it again for this many days.
+HOTGROUPS_COOLDOWN_DAYS = envint("CONVENOR_HOTGROUPS_COOLDOWN_DAYS", 90)
+
+# The map's weight per verb ("replied=3,reacted=0.5"; 0 leaves a verb out), over the
+# defaults in convenor/graph/build.py. See docs/map.md.
+MAP_WEIGHTS = os.environ.get("CONVENOR_MAP_WEIGHTS", "")
+
 # Uploads (CSV imports through the web) larger than this are refused.
 MAX_UPLOAD_BYTES = envint("CONVENOR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+
+# Listening (outside conduits): fetching URLs and the limits that keep hostile files out.
+LISTENING_FETCH_TIMEOUT = envint("CONVENOR_LISTENING_FETCH_TIMEOUT", 20)
+LISTENING_MAX_FETCH_BYTES = envint("CONVENOR_LISTENING_MAX_FETCH_BYTES", 20 * 1024 * 1024)
+LISTENING_MAX_DOCUMENT_BYTES = envint("CONVENOR_LISTENING_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)
+LISTENING_MAX_FILE_BYTES = envint("CONVENOR_LISTENING_MAX_FILE_BYTES", 4 * 1024 * 1024 * 1024)
+LISTENING_MAX_ARCHIVE_BYTES = envint("CONVENOR_LISTENING_MAX_ARCHIVE_BYTES", 16 * 1024 * 1024 * 1024)
+LISTENING_MAX_COMPRESSION_RATIO = envint("CONVENOR_LISTENING_MAX_COMPRESSION_RATIO", 100)
+LISTENING_BACKGROUND_IMPORTS = envbool("CONVENOR_LISTENING_BACKGROUND_IMPORTS", "1")
 
 EMAIL_BACKEND = os.environ.get("CONVENOR_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("CONVENOR_FROM_EMAIL", "community@localhost")

@@ -22,6 +22,9 @@ from convenor.core.models import StaffRole, User
 if TYPE_CHECKING:
     from convenor.activity.models import Activity
     from convenor.events.models import Event, Registration
+    from convenor.feedback.models import Board, Idea
+    from convenor.hotgroups.models import Group, Suggestion
+    from convenor.listening.models import BrandAlias, ImportRun, Source
     from convenor.people.models import Affiliation, Member, MergeSuggestion, Organization, Relationship
     from convenor.spaces.models import Post, Space, Thread
 
@@ -395,7 +398,7 @@ def visible_events(user: AnyUser) -> QuerySet[Event]:
     An event in a space is seen by whoever reads the space (``visible_spaces``). An event
     outside any space is seen by its own visibility: public by anyone, members by anyone
     logged in, account by the organisation's current people and our employees, group by
-    its hosts, speakers and registrants (the hotgroups app will widen this). Hosts,
+    its hosts, speakers, registrants and the group's invited and active people. Hosts,
     speakers, registrants and the creator always see it. An event held by the charter
     check is seen only by its organisers (creator, hosts, commercial owner, space
     moderators) and by admins and community managers.
@@ -417,6 +420,8 @@ def visible_events(user: AnyUser) -> QuerySet[Event]:
         own |= Q(visibility=Visibility.ACCOUNT, organization__in=_viewer_org_ids(me))
         if is_staff(user) or me.role == Role.EMPLOYEE:
             own |= Q(visibility=Visibility.ACCOUNT)
+        # A group event outside any space is seen by the group's invited and active people.
+        own |= Q(visibility=Visibility.GROUP, group_id__in=_live_group_ids(me))
         roles = EventRole.objects.filter(member=me).values("event")
         registered = Registration.objects.filter(member=me).exclude(state=RegistrationState.CANCELLED).values("event")
         involved = Q(created_by=me) | Q(pk__in=roles) | Q(pk__in=registered)
@@ -522,8 +527,8 @@ def event_audience_includes(member: Member, event: Event) -> bool:
                 member=member, organization=event.organization, ended_on__isnull=True
             ).exists()
         )
-    # Group events: the hotgroups app will answer; until then the organisers invite people.
-    return employee
+    # Group events: the group's invited and active people, and our employees.
+    return employee or (event.group_id is not None and event.group_id in set(_live_group_ids(member)))
 
 
 def registration_for_view(user: AnyUser, registration_id: int) -> Registration:
@@ -539,3 +544,310 @@ def registration_for_view(user: AnyUser, registration_id: int) -> Registration:
     if reg is None or not ((me is not None and reg.member_id == me.pk) or can_change_event(user, reg.event)):
         raise not_found("No such registration")
     return reg
+
+
+# --- feedback (boards, ideas) ---------------------------------------------------------------
+
+# Who sees every board, changes ideas' statuses, merges duplicates and manages boards.
+FEEDBACK_ADMINS = frozenset({StaffRole.ADMIN, StaffRole.COMMUNITY_MANAGER, StaffRole.PRODUCT})
+
+
+def can_manage_feedback(user: AnyUser) -> bool:
+    return has_role(user, FEEDBACK_ADMINS)
+
+
+def can_see_demand(user: AnyUser) -> bool:
+    """The demand view (votes weighed by organisation) is for staff."""
+    return is_staff(user)
+
+
+def visible_boards(user: AnyUser) -> QuerySet[Board]:
+    """The feedback boards `user` may read.
+
+    Public boards: anyone. Members boards: anyone logged in. An account board: the same rule
+    as the account's private space (its organisation's current people, unless a moderator
+    removed them from the space, and the employees named for it). Admins, community
+    managers and product staff: every board.
+    """
+    from convenor.feedback.models import Board, BoardVisibility
+    from convenor.spaces.models import MembershipState, SpaceMembership, Visibility
+
+    if has_role(user, FEEDBACK_ADMINS):
+        return Board.objects.all()
+    cond = Q(visibility=BoardVisibility.PUBLIC)
+    if not is_authenticated(user):
+        return Board.objects.filter(cond)
+    cond |= Q(visibility=BoardVisibility.MEMBERS)
+    me = viewer_member(user)
+    if me is not None:
+        account_spaces = visible_spaces(user).filter(visibility=Visibility.ACCOUNT).values("organization")
+        removed = SpaceMembership.objects.filter(
+            member=me, state=MembershipState.REMOVED, space__visibility=Visibility.ACCOUNT
+        ).values("space__organization")
+        cond |= Q(visibility=BoardVisibility.ACCOUNT) & (
+            Q(organization__in=account_spaces)
+            | (Q(organization__in=_viewer_org_ids(me)) & ~Q(organization__in=removed))
+        )
+    return Board.objects.filter(cond)
+
+
+def board_for_view(user: AnyUser, slug: str) -> Board:
+    board = visible_boards(user).filter(slug=slug).first()
+    if board is None:
+        raise not_found("No such board")
+    return board
+
+
+def board_for_change(user: AnyUser, slug: str) -> Board:
+    board = board_for_view(user, slug)
+    require(can_manage_feedback(user), "Only product staff, admins and community managers manage boards")
+    return board
+
+
+def visible_ideas(user: AnyUser) -> QuerySet[Idea]:
+    """Ideas on boards `user` may read (merged ones included: their page points on)."""
+    from convenor.feedback.models import Idea
+
+    if has_role(user, FEEDBACK_ADMINS):
+        return Idea.objects.all()
+    return Idea.objects.filter(board__in=visible_boards(user).values("pk"))
+
+
+def idea_for_view(user: AnyUser, idea_id: int) -> Idea:
+    idea = visible_ideas(user).select_related("board", "author", "merged_into").filter(pk=idea_id).first()
+    if idea is None:
+        raise not_found("No such idea")
+    return idea
+
+
+def idea_for_change(user: AnyUser, idea_id: int) -> Idea:
+    """An idea whose status may be changed or which may be merged: feedback admins only."""
+    idea = idea_for_view(user, idea_id)
+    require(can_manage_feedback(user), "Only product staff, admins and community managers change ideas")
+    return idea
+
+
+def member_sees_board(member: Member, board: Board) -> bool:
+    """Whether `member` (with or without an account) may read `board`, judged like visible_boards."""
+    from convenor.feedback.models import BoardVisibility
+
+    if member.user is not None:
+        return visible_boards(member.user).filter(pk=board.pk).exists()
+    if board.visibility != BoardVisibility.ACCOUNT:
+        return board.visibility == BoardVisibility.PUBLIC
+    return board.organization_id is not None and _viewer_org_ids(member).filter(pk=board.organization_id).exists()
+
+
+# --- hot groups (convenor/hotgroups) ---------------------------------------------------------
+
+
+def can_see_suggestions(user: AnyUser) -> bool:
+    """Suggested groups name people and their standing on the map: staff only."""
+    return is_staff(user)
+
+
+def can_convene(user: AnyUser) -> bool:
+    """Admins and community managers convene groups and refresh interest profiles."""
+    return has_role(user, SPACE_ADMINS)
+
+
+def suggestion_for_view(user: AnyUser, suggestion_id: int) -> Suggestion:
+    """A suggestion, for staff; anyone else is told it does not exist."""
+    from convenor.hotgroups.models import Suggestion
+
+    sug = (
+        Suggestion.objects.select_related("topic").filter(pk=suggestion_id).first()
+        if can_see_suggestions(user)
+        else None
+    )
+    if sug is None:
+        raise not_found("No such suggestion")
+    return sug
+
+
+def visible_groups(user: AnyUser) -> QuerySet[Group]:
+    """Staff see every group; a member sees the groups they are invited to or belong to."""
+    from convenor.hotgroups.models import LIVE_STATES, Group
+
+    if is_staff(user):
+        return Group.objects.all()
+    me = viewer_member(user) if is_authenticated(user) else None
+    if me is None:
+        return Group.objects.none()
+    return Group.objects.filter(
+        Q(facilitator=me) | Q(memberships__member=me, memberships__state__in=LIVE_STATES)
+    ).distinct()
+
+
+def _live_group_ids(member: Member) -> list[int]:
+    """The groups `member` is invited to or in (hot groups)."""
+    from convenor.hotgroups.models import LIVE_STATES, GroupMember
+
+    return list(GroupMember.objects.filter(member=member, state__in=LIVE_STATES).values_list("group_id", flat=True))
+
+
+def group_for_view(user: AnyUser, group_id: int) -> Group:
+    group = visible_groups(user).select_related("facilitator", "space", "series", "topic").filter(pk=group_id).first()
+    if group is None:
+        raise not_found("No such group")
+    return group
+
+
+def can_facilitate(user: AnyUser, group: Group) -> bool:
+    """The group's facilitator, and admins and community managers."""
+    if can_convene(user):
+        return True
+    me = viewer_member(user) if is_authenticated(user) else None
+    return me is not None and group.facilitator_id == me.pk
+
+
+def group_for_change(user: AnyUser, group_id: int) -> Group:
+    """A group the user may see and facilitate; 404 if unseen, 403 if only seen."""
+    group = group_for_view(user, group_id)
+    require(can_facilitate(user, group), "Only the group's facilitator may change its members")
+    return group
+
+
+def board_id_for_view(user: AnyUser, board_id: int) -> Board:
+    board = visible_boards(user).filter(pk=board_id).first()
+    if board is None:
+        raise not_found("No such board")
+    return board
+
+
+# --- spaces: what anyone may read (the thread and space pages' short way) --------------------
+
+
+def public_thread_for_view(thread_id: int) -> Thread | None:
+    """The thread, when it is a published thread of a public space: anyone may read it (the
+    first rule of visible_spaces, and shown_q shows published threads to all), so no viewer's
+    conditions need building. None otherwise: ask thread_for_view."""
+    from convenor.spaces.models import PostState, Thread, Visibility
+
+    return (
+        Thread.objects.select_related("space", "author")
+        .filter(pk=thread_id, state=PostState.PUBLISHED, space__visibility=Visibility.PUBLIC)
+        .first()
+    )
+
+
+def public_space_for_view(slug: str) -> Space | None:
+    """The space, when it is public (anyone may read it); None otherwise: ask space_by_slug_for_view."""
+    from convenor.spaces.models import Space, Visibility
+
+    return Space.objects.filter(slug=slug, visibility=Visibility.PUBLIC).first()
+
+
+# --- listening (outside conduits): staff only -----------------------------------------------
+# Everyone on staff reads what listening found; admins and community managers add sources,
+# upload files, refresh them and edit the brand lexicon. Anyone else gets 404, as if the
+# pages did not exist.
+
+LISTENING_EDITORS = frozenset({StaffRole.ADMIN, StaffRole.COMMUNITY_MANAGER})
+
+
+def can_listen(user: AnyUser) -> bool:
+    return is_staff(user)
+
+
+def can_manage_listening(user: AnyUser) -> bool:
+    return has_role(user, LISTENING_EDITORS)
+
+
+def require_listening(user: AnyUser, *, change: bool = False) -> User:
+    """The staff user allowed to read (or, with `change`, manage) listening; else NOT_FOUND
+    (or NOT_AUTHENTICATED for a visitor, so pages send them to log in)."""
+    viewer = require_login(user)
+    if not (can_manage_listening(viewer) if change else can_listen(viewer)):
+        raise not_found()
+    return viewer
+
+
+def source_for_view(user: AnyUser, source_id: int) -> Source:
+    from convenor.listening.models import Source
+
+    require_listening(user)
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        raise not_found("No such source")
+    return source
+
+
+def source_for_change(user: AnyUser, source_id: int) -> Source:
+    require_listening(user, change=True)
+    return source_for_view(user, source_id)
+
+
+def import_run_for_view(user: AnyUser, run_id: int) -> ImportRun:
+    from convenor.listening.models import ImportRun
+
+    require_listening(user)
+    run = ImportRun.objects.select_related("source", "actor").filter(pk=run_id).first()
+    if run is None:
+        raise not_found("No such import run")
+    return run
+
+
+def brand_alias_for_change(user: AnyUser, alias_id: int) -> BrandAlias:
+    from convenor.listening.models import BrandAlias
+
+    require_listening(user, change=True)
+    alias = BrandAlias.objects.select_related("organization").filter(pk=alias_id).first()
+    if alias is None:
+        raise not_found("No such alias")
+    return alias
+
+
+def brand_for_change(user: AnyUser, org_id: int) -> Organization:
+    """Our company or a competitor, whose brand aliases the user may edit."""
+    from convenor.people.models import Organization, OrgKind
+
+    require_listening(user, change=True)
+    org = Organization.objects.filter(pk=org_id, kind__in=[OrgKind.OURS, OrgKind.COMPETITOR]).first()
+    if org is None:
+        raise not_found("No such brand")
+    return org
+
+
+# --- the map (convenor/graph) ------------------------------------------------------------------
+# The whole map shows everyone's lines, including those drawn from private account spaces,
+# direct messages and sales activity, so it is for staff. A member sees the map around
+# themselves only (their own lines), with every other end passed through the gate above.
+
+
+def can_see_map(user: AnyUser) -> bool:
+    return is_staff(user)
+
+
+def require_map(user: AnyUser) -> User:
+    """The staff user allowed to see the whole map; else NOT_FOUND (NOT_AUTHENTICATED for a visitor)."""
+    viewer = require_login(user)
+    if not can_see_map(viewer):
+        raise not_found()
+    return viewer
+
+
+def can_see_ego_map(user: AnyUser, *, member: Member | None = None, organization: Organization | None = None) -> bool:
+    """Staff see anyone's and any organisation's ego map; a member sees only their own."""
+    if can_see_map(user):
+        return True
+    if member is None:
+        return False
+    me = viewer_member(user)
+    return me is not None and me.pk == member.pk
+
+
+def visible_map_refs(user: AnyUser, kind: str, ids: list[int]) -> set[int]:
+    """Which of these map nodes' ids (members, organisations, spaces, events) the viewer may see.
+    Outside conduits are named sources, visible to anyone who sees a map."""
+    if can_see_map(user) or kind == "conduit":
+        return set(ids)
+    qs = {
+        "member": visible_members,
+        "org": visible_organizations,
+        "space": visible_spaces,
+        "event": visible_events,
+    }.get(kind)
+    if qs is None:
+        return set()
+    return set(qs(user).filter(pk__in=ids).values_list("pk", flat=True))
