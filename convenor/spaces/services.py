@@ -529,7 +529,8 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
     """Reply in a thread, to its opening post or to `parent`. Records ``replied`` with the
     member replied to (influence runs from them to the replier).
 
-    Raises CONFLICT for a locked thread, plus the errors of thread_create.
+    Raises CONFLICT for a locked thread or one whose opening post is held or rejected, plus
+    the errors of thread_create.
     """
     body = _check_body(body)
     if parent is not None and parent.thread_id != thread.pk:
@@ -541,6 +542,10 @@ def post_reply(*, thread: Thread, author: Member, body: str, parent: Post | None
         thread = Thread.objects.select_for_update().select_related("space").get(pk=thread.pk)
         if thread.locked:
             raise ApplicationError(ErrorCode.CONFLICT, "This thread is locked; no new replies")
+        if thread.state != PostState.PUBLISHED:
+            raise ApplicationError(
+                ErrorCode.CONFLICT, "This thread is not published yet: replies open once a moderator publishes it"
+            )
         _check_can_post(thread.space, author)
         mentions = _resolve_mentions(body, author, thread.space)
         held = verdict is not None and verdict.held

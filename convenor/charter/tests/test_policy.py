@@ -320,6 +320,14 @@ def test_api_tells_the_author_why_and_lets_them_act(world: World, community: Spa
     assert [(e.text, e.label) for e in detector.extra_examples()] == [(PITCH, "promotional")]
 
 
+def test_a_held_thread_takes_no_replies(world: World, community: Space, acme_client: Client) -> None:
+    thread, _ = _pitch_thread(world, community)
+    with pytest.raises(ApplicationError, match="not published yet"):
+        post_reply(thread=thread, author=world.acme_member, body=HONEST)
+    page = acme_client.get(f"/threads/{thread.pk}/").content.decode()
+    assert "replies open once a moderator publishes it" in page and "Post reply" not in page
+
+
 def test_only_the_author_moves_their_post(world: World, community: Space, market: Space) -> None:
     _, post = _pitch_thread(world, community)
     with pytest.raises(ApplicationError):
