@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import time
@@ -25,6 +26,11 @@ def _setup() -> None:
     import django
 
     django.setup()
+
+
+def print_json(data: object) -> None:
+    """Print `data` as indented JSON for the sub-commands' --json (dates and ids as text)."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def progress(label: str) -> Callable[[int, int], None]:

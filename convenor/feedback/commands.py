@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-
-def _print(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+from convenor.cli import print_json
 
 
 def _staff_user(email: str) -> Any:
@@ -59,7 +56,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for i in ideas[: args.limit]
     ]
     if args.json:
-        _print(rows)
+        print_json(rows)
     elif not rows:
         print("No ideas match.")
     else:
@@ -83,7 +80,7 @@ def cmd_boards(args: argparse.Namespace) -> int:
         for b in Board.objects.select_related("organization").order_by("name")
     ]
     if args.json:
-        _print(rows)
+        print_json(rows)
     elif not rows:
         print("No boards yet: create one with `convenor feedback board-create`.")
     else:
@@ -128,7 +125,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise CliError(f"no idea #{args.idea}")
     change = status_change(idea=idea, to_status=args.status, note=args.note, by=user)
     if args.json:
-        _print({"id": change.pk, "from": change.from_status, "to": change.to_status, "loop": change.loop})
+        print_json({"id": change.pk, "from": change.from_status, "to": change.to_status, "loop": change.loop})
     else:
         loop = change.loop
         print(
@@ -145,7 +142,7 @@ def cmd_recount(args: argparse.Namespace) -> int:
 
     wrong = recount_all()
     if args.json:
-        _print({"repaired": wrong})
+        print_json({"repaired": wrong})
     else:
         print(f"Recounted every idea and board: {wrong} had wrong counts and were repaired.")
     return 0

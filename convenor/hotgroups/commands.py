@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-
-def _print(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+from convenor.cli import print_json
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -17,7 +14,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     run = profile_refresh(refit=args.refit, n_topics=args.topics, progress=progress("projecting posts"))
     if args.json:
-        _print(run.as_dict())
+        print_json(run.as_dict())
     else:
         what = "Fitted a new topic model" if run.refitted else "Brought the profiles up to date"
         print(
@@ -42,7 +39,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
         for t in selectors.topics()
     ]
     if args.json:
-        _print(rows)
+        print_json(rows)
     elif not rows:
         print("No topics yet: run `convenor hotgroups profile` first.")
     else:
@@ -88,7 +85,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     result = services.suggestions_create(interest=args.interest or "", size=args.size, limit=args.limit)
     rows = [suggestion_dict(s) for s in result.suggestions]
     if args.json:
-        _print({"suggestions": rows, "skipped": result.skipped})
+        print_json({"suggestions": rows, "skipped": result.skipped})
         return 0
     for r in rows:
         print(f"Suggestion #{r['id']} · {r['interest']} · score {r['score']}")
@@ -129,7 +126,7 @@ def cmd_convene(args: argparse.Namespace) -> int:
         place=args.place,
     )
     if args.json:
-        _print({"group_id": group.pk, "space_id": group.space_id, "series_id": group.series_id})
+        print_json({"group_id": group.pk, "space_id": group.space_id, "series_id": group.series_id})
     else:
         print(f"Convened group #{group.pk} “{group.name}”: invitations sent, gatherings {group.cadence}.")
     return 0
@@ -153,7 +150,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
         for g in selectors.group_list(Group.objects.all())
     ]
     if args.json:
-        _print(rows)
+        print_json(rows)
     elif not rows:
         print("No groups yet.")
     else:
@@ -191,7 +188,7 @@ def cmd_spread(args: argparse.Namespace) -> int:
                 }
             )
     if args.json:
-        _print(out)
+        print_json(out)
     elif not out:
         print("Nothing to measure yet: no group has had a gathering (or the map or profiles are missing).")
     else:
@@ -215,7 +212,7 @@ def cmd_health(args: argparse.Namespace) -> int:
         raise CliError(f"No group #{args.group}")
     health = group_health(group).as_dict()
     if args.json:
-        _print(health)
+        print_json(health)
     else:
         t = health["ties"]
         print(
