@@ -93,19 +93,30 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
     return (bt / top if top > 0 else bt), sampled
 
 
-def communities(lines: Lines, *, seed: int = SEED) -> tuple[I64, int]:
+def communities(lines: Lines, *, seed: int = SEED, initial: I64 | None = None) -> tuple[I64, int]:
     """Leiden communities (modularity) over every line, undirected, on log-damped weights, so
-    that one very busy space does not swallow everyone. Numbered by size, largest first."""
+    that one very busy space does not swallow everyone. Numbered by size, largest first.
+
+    `initial` (the daily update's) starts from the previous communities, -1 for new nodes,
+    each of which starts alone: the communities stay recognisable from day to day."""
     n = lines.n
     if n == 0:
         return np.empty(0, dtype=np.int64), 0
     g = ig.Graph(n=n, edges=np.column_stack([lines.src, lines.dst]).tolist(), directed=False)
     weights = np.log1p(lines.weight).tolist()
+    start = None
+    if initial is not None:
+        init = initial.astype(np.int64).copy()
+        alone = init < 0
+        init[alone] = (init.max() + 1 if len(init) else 0) + np.arange(int(alone.sum()))
+        start = np.unique(init, return_inverse=True)[1].astype(np.int64).tolist()
     # igraph's own Leiden (the same algorithm as leidenalg's, for modularity): about twenty
     # times faster here on the same graph. Seeded for maps that do not change between runs.
     ig.set_random_number_generator(random.Random(seed))  # noqa: S311  # layout and communities, not secrets
     try:
-        part = g.community_leiden(objective_function="modularity", weights=weights, n_iterations=2)
+        part = g.community_leiden(
+            objective_function="modularity", weights=weights, n_iterations=2, initial_membership=start
+        )
     finally:
         ig.set_random_number_generator(random)  # igraph's default: Python's shared generator
     membership = np.asarray(part.membership, dtype=np.int64)
@@ -134,8 +145,11 @@ def degrees(lines: Lines) -> tuple[I64, dict[str, I64]]:
     return degree, by_kind
 
 
-def reach2(lines: Lines) -> tuple[I64, bool]:
-    """People within two steps over person-to-person lines (not counting oneself)."""
+def reach2(lines: Lines, *, only: I64 | None = None, previous: I64 | None = None) -> tuple[I64, bool]:
+    """People within two steps over person-to-person lines (not counting oneself).
+
+    With `only` and `previous` (the daily update's), the exact count is taken again for the
+    nodes `only` and kept from `previous` for the others."""
     n = lines.n
     people = person_mask(lines)
     pp = people[lines.src] & people[lines.dst]
@@ -145,8 +159,13 @@ def reach2(lines: Lines) -> tuple[I64, bool]:
     g = ig.Graph(n=n, edges=np.column_stack([lines.src[pp], lines.dst[pp]]).tolist(), directed=False)
     g.simplify()
     deg = np.asarray(g.degree(), dtype=np.int64)
-    if int((deg.astype(np.float64) ** 2).sum()) <= REACH_EXACT_WORK:
-        out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
+    if reach_exact(deg):
+        if only is not None and previous is not None:
+            out[:] = previous
+            if len(only):
+                out[only] = np.asarray(g.neighborhood_size(only.tolist(), order=2, mindist=1), dtype=np.int64)
+        else:
+            out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
         return out, True
     # Upper bound: one step plus the neighbours' other lines, capped by the people there are.
     src, dst = np.asarray(g.get_edgelist(), dtype=np.int64).T
@@ -156,6 +175,23 @@ def reach2(lines: Lines) -> tuple[I64, bool]:
     out[:] = np.minimum(bound.astype(np.int64), max(int(people.sum()) - 1, 0))
     out[deg == 0] = 0
     return out, False
+
+
+def reach_exact(degree: I64) -> bool:
+    """Whether two-step reach is counted exactly, given each node's number of distinct people
+    one step away."""
+    return int((degree.astype(np.float64) ** 2).sum()) <= REACH_EXACT_WORK
+
+
+def person_degree(lines: Lines) -> I64:
+    """Each node's number of distinct people one step away (any person-to-person line)."""
+    people = person_mask(lines)
+    pp = people[lines.src] & people[lines.dst]
+    a, b = lines.src[pp], lines.dst[pp]
+    pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0) if pp.any() else None
+    if pairs is None:
+        return np.zeros(lines.n, dtype=np.int64)
+    return (np.bincount(pairs[:, 0], minlength=lines.n) + np.bincount(pairs[:, 1], minlength=lines.n)).astype(np.int64)
 
 
 def org_ties(lines: Lines, org_of: I64) -> tuple[I64, I64]:
@@ -287,4 +323,97 @@ def score(lines: Lines, org_node: I64, *, seed: int = SEED) -> Scores:
         communities=count,
         reach_exact=exact,
         betweenness_sampled=sampled,
+    )
+
+
+@dataclass
+class Previous:
+    """What the daily update keeps from the stored map, aligned with the updated map's nodes:
+    `known` marks nodes that were on it; the others hold -1 or 0."""
+
+    known: npt.NDArray[np.bool_]
+    community: I64
+    brokerage: F64
+    reach2: I64
+    x: F64
+    y: F64
+    reach_exact: bool
+    # Nodes whose two-step reach may have changed (ends of changed person-to-person lines and
+    # their neighbours); None to count everyone again.
+    reach_changed: I64 | None
+
+
+def place_new(lines: Lines, known: npt.NDArray[np.bool_], x: F64, y: F64, *, seed: int = SEED) -> tuple[F64, F64]:
+    """Positions for nodes new to the map, keeping everyone else's: each new node goes near the
+    mean of its placed neighbours (in a few rounds, so chains of new nodes follow), and the rest
+    (new groups with no placed neighbour) on a spiral just outside the map."""
+    x, y = x.copy(), y.copy()
+    placed = known.copy()
+    rng = np.random.default_rng(seed)
+    src = np.concatenate([lines.src, lines.dst])
+    dst = np.concatenate([lines.dst, lines.src])
+    for _ in range(4):
+        if placed.all():
+            break
+        sel = ~placed[src] & placed[dst]
+        if not sel.any():
+            break
+        count = np.bincount(src[sel], minlength=lines.n)
+        sx = np.bincount(src[sel], weights=x[dst[sel]], minlength=lines.n)
+        sy = np.bincount(src[sel], weights=y[dst[sel]], minlength=lines.n)
+        now = np.flatnonzero(count > 0)
+        jitter = rng.normal(0, 8, size=(len(now), 2))
+        x[now] = sx[now] / count[now] + jitter[:, 0]
+        y[now] = sy[now] / count[now] + jitter[:, 1]
+        placed[now] = True
+    rest = np.flatnonzero(~placed)
+    if len(rest):
+        span = max(float(np.abs(x[placed]).max(initial=0)), float(np.abs(y[placed]).max(initial=0)), 100.0)
+        fx, fy = _sunflower(len(rest))
+        angle = np.arctan2(fy, fx)
+        radius = span * (1.05 + 0.1 * np.sqrt(fx**2 + fy**2))
+        x[rest], y[rest] = radius * np.cos(angle), radius * np.sin(angle)
+    return x, y
+
+
+def rescore(lines: Lines, org_node: I64, previous: Previous, *, seed: int = SEED) -> Scores:
+    """The daily update's scores: degrees, influence and organisations' ties counted again (cheap
+    and exact), communities refined from the previous ones, two-step reach counted again only
+    where it may have changed, brokerage kept (it is the costly one: exact again on small maps,
+    0 for new nodes on large ones until the next full build), layout kept with new nodes placed
+    near their neighbours."""
+    degree, by_kind = degrees(lines)
+    pr = pagerank(lines)
+    has_org = (org_node >= 0) & person_mask(lines)
+    pr_org = np.bincount(org_node[has_org], weights=pr[has_org], minlength=lines.n)
+    is_org = lines.node_kind == KIND_CODE[NodeKind.ORGANIZATION]
+    pr = np.where(is_org, pr_org, pr)
+    bt = np.where(previous.known, previous.brokerage, 0.0)
+    sampled = True
+    sel = np.isin(lines.kind, PERSON_LINES)
+    active = np.unique(np.concatenate([lines.src[sel], lines.dst[sel]]))
+    if len(active) <= BETWEENNESS_EXACT_NODES:
+        bt, sampled = brokerage(lines, seed=seed)
+    comm, count = communities(lines, seed=seed, initial=np.where(previous.known, previous.community, -1))
+    exact_now = reach_exact(person_degree(lines))
+    if exact_now and previous.reach_exact and previous.reach_changed is not None:
+        reach, exact = reach2(lines, only=previous.reach_changed, previous=np.where(previous.known, previous.reach2, 0))
+    else:
+        reach, exact = reach2(lines)
+    internal, external = org_ties(lines, org_node)
+    x, y = place_new(lines, previous.known, previous.x, previous.y, seed=seed)
+    return Scores(
+        pagerank=pr,
+        brokerage=bt,
+        community=comm,
+        degree=degree,
+        by_kind=by_kind,
+        reach2=reach,
+        internal=internal,
+        external=external,
+        x=x,
+        y=y,
+        communities=count,
+        reach_exact=exact,
+        betweenness_sampled=sampled and len(active) > BETWEENNESS_EXACT_NODES,
     )

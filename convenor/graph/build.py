@@ -250,12 +250,48 @@ def _verb_arrays(verbs: npt.NDArray[np.object_], weights: dict[str, float]) -> t
     return w[inv], b[inv]
 
 
-def gather(*, start: datetime, end: datetime, weights: dict[str, float]) -> Raw:
-    """Read every source of lines for the window [start, end] into a `Raw` bundle."""
+@dataclass(frozen=True)
+class Slice:
+    """Which activity rows to read: those that occurred in [start, end] (or [start, end) when
+    `end_open`), numbered up to `max_id` (the build's watermark), and optionally only those
+    newer than an earlier build (numbered above `after_id` or occurred after `after_end`), or
+    only those whose actor is listed in the temporary table `actors_table` (column `id`)."""
+
+    start: datetime
+    end: datetime
+    end_open: bool = False
+    max_id: int | None = None
+    after_id: int | None = None
+    after_end: datetime | None = None
+    actors_table: str | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        clause = f"occurred_at >= %s AND occurred_at {'<' if self.end_open else '<='} %s"
+        params: list[Any] = [self.start, self.end]
+        if self.max_id is not None:
+            clause += " AND id <= %s"
+            params.append(self.max_id)
+        if self.after_id is not None:
+            clause += " AND (id > %s OR occurred_at > %s)"
+            params += [self.after_id, self.after_end or self.end]
+        if self.actors_table:
+            clause += f" AND actor_id IN (SELECT id FROM {self.actors_table})"  # noqa: S608  # a fixed table name
+        return clause, params
+
+
+def gather(*, start: datetime, end: datetime, weights: dict[str, float], max_id: int | None = None) -> Raw:
+    """Read every source of lines for the window [start, end] into a `Raw` bundle (activity
+    numbered up to `max_id` when given)."""
+    raw = gather_activity(Slice(start=start, end=end, max_id=max_id), weights)
+    gather_declared(raw, start=start, end=end)
+    return raw
+
+
+def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
+    """Read the activity rows of `part` into a `Raw` bundle, grouped in SQL."""
     raw = Raw()
     act = Activity._meta.db_table
-    when = "occurred_at >= %s AND occurred_at <= %s"
-    window = [start, end]
+    when, window = part.sql()
     live = [v for v, w in weights.items() if w > 0]
     if not live:
         live = ["-"]
@@ -353,7 +389,11 @@ def gather(*, start: datetime, end: datetime, weights: dict[str, float]) -> Raw:
         w = np.where(w > 0, w, 1.0)  # speaking in a conduit is a channel whatever the verb's own weight
         raw.add(np.full(len(a), LINE_CODE[LineKind.CHANNEL]), node_key(NodeKind.MEMBER, a),
                 node_key(NodeKind.CONDUIT, refs), w * c, c, _ints(first), _ints(last), b)  # fmt: skip
+    return raw
 
+
+def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
+    """Add the declared relationships and affiliations in force during [start, end] to `raw`."""
     # 5. Declared relationships in force during the window: connections.
     rel = Relationship._meta.db_table
     day_from, day_to = start.date(), end.date()
@@ -395,9 +435,10 @@ def gather(*, start: datetime, end: datetime, weights: dict[str, float]) -> Raw:
     return raw
 
 
-def fold(raw: Raw) -> Lines:
+def fold(raw: Raw, *, keep_weightless: bool = False) -> Lines:
     """Fold the groups into one line per (kind, ends): weights and evidence summed, times spanned,
-    bases joined. Undirected lines keep the smaller node first; self-loops are dropped and counted."""
+    bases joined. Undirected lines keep the smaller node first; self-loops are dropped and counted.
+    Lines of no weight are dropped too, unless `keep_weightless` (the daily update's bookkeeping)."""
     if not raw.src:
         empty = np.empty(0, dtype=np.int64)
         return Lines(empty, empty, empty, empty, np.empty(0), empty, empty, empty, empty, self_loops=raw.self_loops)
@@ -449,7 +490,7 @@ def fold(raw: Raw) -> Lines:
         )
         # Lines whose every piece of evidence weighs nothing are not lines.
         real = lines.weight > 0
-        if not real.all():
+        if not keep_weightless and not real.all():
             lines = restrict(lines, real)
         return lines
     empty = np.empty(0, dtype=np.int64)

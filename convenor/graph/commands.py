@@ -26,7 +26,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     from convenor.cli import progress
     from convenor.graph.services import build_map
 
-    result = build_map(window_days=args.window, progress=progress("map build (phases)"))
+    if args.incremental:
+        return cmd_update(args)
+    result = build_map(window_days=365 if args.window is None else args.window, progress=progress("map build (phases)"))
+    _end_progress()
+    print(result.summary())
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from convenor.cli import progress
+    from convenor.graph.services import update_map
+
+    result = update_map(window_days=getattr(args, "window", None), progress=progress("map update (phases)"))
     _end_progress()
     print(result.summary())
     return 0
@@ -115,8 +127,15 @@ def register(
     )
     mp.required = True
     p = mp.add_parser("build", help="build the current map from the last DAYS days (progress on stderr)")
-    p.add_argument("--window", type=int, default=365, metavar="DAYS", help="days of activity to map (default 365)")
+    p.add_argument("--window", type=int, metavar="DAYS", help="days of activity to map (default 365)")
+    p.add_argument(
+        "--incremental", action="store_true", help="update the current map with what is new instead (as `map update`)"
+    )
     p.set_defaults(func=cmd_build)
+    p = mp.add_parser(
+        "update", help="fold the activity since the last build or update into the current map (daily; see docs/map.md)"
+    )
+    p.set_defaults(func=cmd_update)
     p = mp.add_parser("snapshot", help="build and keep a map of a period under a label, such as 2026")
     p.add_argument("--label", required=True, help="the snapshot's name (must be new)")
     p.add_argument(

@@ -8,6 +8,8 @@ the nodes itself saves a round trip for every node's primary key. The pair
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -58,6 +60,11 @@ class Map(models.Model):
     community_count = models.PositiveIntegerField(default=0)
     # The newest activity row taken in (by primary key), so a daily update reads only newer rows.
     last_activity_id = models.BigIntegerField(default=0)
+    # Whether the daily update may fold new activity into this map (a current map built by a full
+    # build that kept its declared part, see DeclaredLine), when it last did and what it took.
+    updatable = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    update_seconds = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-built_at", "-id"]
@@ -74,6 +81,11 @@ class Map(models.Model):
     @property
     def is_snapshot(self) -> bool:
         return bool(self.label)
+
+    @property
+    def refreshed_at(self) -> datetime:
+        """When the map last took in new activity: its daily update, else its full build."""
+        return self.updated_at if self.updated_at and self.updated_at > self.built_at else self.built_at
 
 
 class Node(models.Model):
@@ -161,3 +173,30 @@ class Line(models.Model):
         from convenor.graph.build import basis_names
 
         return basis_names(self.basis)
+
+
+class DeclaredLine(models.Model):
+    """The declared part (relationships and affiliations) of the current map's lines, as folded
+    by its last build or update: the daily update compares it with the declarations in force now,
+    so it knows which lines a changed, ended or new declaration touches (docs/map.md).
+
+    Bookkeeping, not read by pages: ends are node keys (`convenor.graph.build.node_key`), the kind
+    is its position in `build.LINE_ORDER`, times are epoch seconds (-1 when unknown)."""
+
+    map = models.ForeignKey(Map, on_delete=models.CASCADE, related_name="declared", db_index=False)
+    kind = models.SmallIntegerField()
+    source_key = models.BigIntegerField()
+    target_key = models.BigIntegerField()
+    weight = models.FloatField()
+    evidence = models.IntegerField()
+    first = models.BigIntegerField()
+    last = models.BigIntegerField()
+    basis = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["map", "kind", "source_key", "target_key"], name="graph_declared_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"declared {self.kind} {self.source_key}->{self.target_key}"

@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
-from convenor.graph import analytics, build
-from convenor.graph.models import Line, Map, MapStatus, Node
+from convenor.graph import analytics, build, update
+from convenor.graph.models import DeclaredLine, Line, Map, MapStatus, Node
 from convenor.people.models import Member
 
 Progress = Callable[[int, int], None]
@@ -40,11 +40,14 @@ class MapBuildResult:
     seconds: dict[str, float]
     warnings: list[str] = field(default_factory=list)
     lines_by_kind: dict[str, int] = field(default_factory=dict)
+    updated: bool = False  # a daily update rather than a full build
+    lines_changed: int = 0  # lines the update wrote (new or changed)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in self.lines_by_kind.items() if v)
+        verb = f"Updated the current map ({self.lines_changed:,} lines new or changed)" if self.updated else "Built"
         head = (
-            f"Built {self.map}: {self.nodes:,} nodes, {self.lines:,} lines"
+            f"{verb} {'' if self.updated else self.map}".rstrip() + f": {self.nodes:,} nodes, {self.lines:,} lines"
             f"{' (' + kinds + ')' if kinds else ''}, {self.communities:,} communities"
             f" in {sum(self.seconds.values()):.1f}s."
         )
@@ -118,6 +121,7 @@ def _delete_maps(ids: Sequence[int]) -> None:
     # Lines and nodes first, each in one statement: the map's cascade would otherwise
     # collect millions of rows in Python.
     Line.objects.filter(map_id__in=ids)._raw_delete(Line.objects.db)
+    DeclaredLine.objects.filter(map_id__in=ids)._raw_delete(DeclaredLine.objects.db)
     Node.objects.filter(map_id__in=ids)._raw_delete(Node.objects.db)
     Map.objects.filter(pk__in=ids).delete()
 
@@ -133,12 +137,20 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
     t = time.perf_counter()
     tick(0, total)
     weights = build.verb_weights()
-    raw = build.gather(start=start, end=end, weights=weights)
+    # The watermark first, and only rows up to it: a row recorded while the build runs is the
+    # next update's, never counted twice or missed.
+    last_id = _last_activity_id()
+    raw = build.gather_activity(build.Slice(start=start, end=end, max_id=last_id), weights)
+    declared = build.gather_declared(build.Raw(), start=start, end=end)
+    for name in ("kind", "src", "dst", "weight", "count", "first", "last", "basis"):
+        getattr(raw, name).extend(getattr(declared, name))
     seconds["gather"] = time.perf_counter() - t
     tick(1, total)
 
     t = time.perf_counter()
     lines = build.fold(raw)
+    # The declared part on its own, kept with the current map for the daily update.
+    declared_lines = update.keyed(build.fold(declared, keep_weightless=True)) if not label else update.empty()
     seconds["fold"] = time.perf_counter() - t
     tick(2, total)
     if lines.self_loops:
@@ -173,7 +185,6 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
 
     t = time.perf_counter()
-    last_id = _last_activity_id()
     with transaction.atomic():
         m = Map.objects.create(
             label=label,
@@ -184,9 +195,11 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             line_count=len(lines.kind),
             community_count=scores.communities,
             last_activity_id=last_id,
+            updatable=not label,
             status=MapStatus.BUILDING,
         )
         _store(m, lines, info, scores)
+        _store_declared(m, declared_lines)
         seconds["store"] = time.perf_counter() - t
         m.status = MapStatus.READY
         m.seconds = {k: round(v, 3) for k, v in seconds.items()}
@@ -206,6 +219,397 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         seconds=seconds,
         warnings=warnings,
         lines_by_kind=by_kind,
+    )
+
+
+UPDATE_PHASES = ("read", "gather", "fold", "describe", "analytics", "store")
+ACTORS_TABLE = "graph_update_actors"
+
+
+def update_map(
+    *,
+    window_days: int | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> MapBuildResult:
+    """Fold what happened since the current map's last build or update into it (docs/map.md,
+    "The daily update"): the window slides to end now, activity recorded since is added, activity
+    that slid out of the window and changed declarations are taken out again, and the scores are
+    brought up to date. Far cheaper than a full build; the lines come out the same.
+
+    Raises ApplicationError(VALIDATION) when there is no map to update or nothing would be left,
+    CONFLICT when the weights or the window differ from the map's (a full build applies them) or
+    the map changed while this ran. Writes in one transaction: stopped half-way, it leaves the
+    map as it was, and running it again is harmless.
+    """
+    tick = progress or (lambda done, total: None)
+    total = len(UPDATE_PHASES)
+    seconds: dict[str, float] = {}
+    warnings: list[str] = []
+    m = _map_to_update(window_days)
+    span = m.window_to - m.window_from
+    end = now or timezone.now()
+    start = end - span
+    if end < m.window_to:
+        raise invalid(
+            f"The current map already runs to {m.window_to:%Y-%m-%d %H:%M}; an update must end later."
+            " Check the clock, or run a full build (`convenor map build`).",
+            now=f"{end:%Y-%m-%d %H:%M}",
+        )
+    weights = build.verb_weights()
+
+    t = time.perf_counter()
+    tick(0, total)
+    last_id = _last_activity_id()
+    stored = update.load(m)
+    seconds["read"] = time.perf_counter() - t
+    tick(1, total)
+
+    t = time.perf_counter()
+    # Activity that slid out of the window (taken in by the last build, now too old): which lines it touched.
+    gone = build.gather_activity(
+        build.Slice(start=m.window_from, end=start, end_open=True, max_id=m.last_activity_id), weights
+    )
+    # Activity new to the map: recorded since, or dated after the old window's end.
+    fresh = build.gather_activity(
+        build.Slice(start=start, end=end, max_id=last_id, after_id=m.last_activity_id, after_end=m.window_to), weights
+    )
+    declared_raw = build.gather_declared(build.Raw(), start=start, end=end)
+    seconds["gather"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    declared = update.keyed(build.fold(declared_raw, keep_weightless=True))
+    gone_k = update.keyed(build.fold(gone))
+    fresh_lines = build.fold(fresh)
+    fresh_k = update.keyed(fresh_lines)
+    universe = update.universe_of(stored.lines, stored.declared, declared, gone_k, fresh_k)
+    ids_stored = update.line_ids(stored.lines, universe)
+    ids_old_decl = update.line_ids(stored.declared, universe)
+    ids_decl = update.line_ids(declared, universe)
+    # A declaration is in a stored line when that line is on the map (a weightless one may not be).
+    on_map, _ = update.match(ids_old_decl, ids_stored)
+    in_new, at_new = update.match(ids_old_decl, ids_decl)
+    same = np.zeros(len(ids_old_decl), dtype=bool)
+    if in_new.any():
+        same[in_new] = update.same_values(stored.declared.take(in_new), declared.take(at_new[in_new]))
+    # Lines to rebuild from their remaining evidence: those the slid-out slice touched, and those
+    # holding a declaration that changed or ended.
+    affected = np.unique(np.concatenate([update.line_ids(gone_k, universe), ids_old_decl[on_map & ~same]]))
+    seconds["fold"] = time.perf_counter() - t
+    tick(2, total)
+
+    t = time.perf_counter()
+    redo = update.empty()
+    if len(affected):
+        hit, at = update.match(affected, ids_stored)
+        touched = stored.lines.take(at[hit])
+        touched_decl = update.match(ids_decl, affected)[0]
+        people = update.person_ends(touched)
+        again = _gather_for_people(people, start=start, end=end, max_id=last_id, weights=weights)
+        rebuilt = update.keyed(build.fold(update.raw_of(update.keyed(build.fold(again)), declared.take(touched_decl))))
+        # Only the affected lines (whose ends are all in `universe`): these people's other lines stay as stored.
+        inside = np.isin(rebuilt.a, universe) & np.isin(rebuilt.b, universe)
+        rebuilt = rebuilt.take(inside)
+        redo = rebuilt.take(np.isin(update.line_ids(rebuilt, universe), affected))
+    seconds["gather"] += time.perf_counter() - t
+    tick(3, total)
+
+    t = time.perf_counter()
+    keep_stored = ~np.isin(ids_stored, affected)
+    fresh_keep = ~np.isin(update.line_ids(fresh_k, universe), affected)
+    # Declarations not yet in any stored line (new ones, or weightless ones whose line was not drawn).
+    decl_add = ~update.match(ids_decl, ids_old_decl[on_map])[0] & ~np.isin(ids_decl, affected)
+    merged = build.fold(
+        update.raw_of(stored.lines.take(keep_stored), fresh_k.take(fresh_keep), declared.take(decl_add), redo)
+    )
+    seconds["fold"] += time.perf_counter() - t
+    if fresh_lines.self_loops:
+        warnings.append(f"left out {fresh_lines.self_loops:,} new self-loops.")
+    if len(merged.kind) == 0:
+        raise invalid(
+            f"Nothing would be left on the map between {start:%Y-%m-%d} and {end:%Y-%m-%d}: no activity, declared"
+            " relationships or affiliations in that window. Nothing was changed.",
+            window=f"{start:%Y-%m-%d}..{end:%Y-%m-%d}",
+        )
+
+    t = time.perf_counter()
+    pos = update.positions(stored.node_keys, merged.keys)
+    known, at_old = update.match(merged.keys, stored.node_keys)
+    info = _describe_update(merged, known, at_old, stored)
+    org_node = _org_nodes(merged, info.org_id)
+    seconds["describe"] = time.perf_counter() - t
+    tick(4, total)
+
+    t = time.perf_counter()
+    previous = _previous(merged, known, at_old, stored, universe)
+    scores = analytics.rescore(merged, org_node, previous)
+    seconds["analytics"] = time.perf_counter() - t
+    tick(5, total)
+    if scores.betweenness_sampled:
+        warnings.append("brokerage kept from the last full build (new people have none until the next one).")
+    if not scores.reach_exact:
+        warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
+
+    t = time.perf_counter()
+    changed = _store_update(m, stored, merged, pos, info, scores, declared, start=start, end=end, last_id=last_id)
+    seconds["store"] = time.perf_counter() - t
+    m.refresh_from_db()
+    m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
+    m.save(update_fields=["update_seconds"])
+    tick(6, total)
+    by_kind = {str(k): int((merged.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
+    return MapBuildResult(
+        map=m,
+        nodes=merged.n,
+        lines=len(merged.kind),
+        communities=scores.communities,
+        seconds=seconds,
+        warnings=warnings,
+        lines_by_kind=by_kind,
+        updated=True,
+        lines_changed=changed,
+    )
+
+
+def _map_to_update(window_days: int | None) -> Map:
+    m = Map.objects.filter(label="", status=MapStatus.READY).order_by("-built_at", "-id").first()
+    if m is None:
+        raise invalid("There is no map to update yet: build it first (`convenor map build`).")
+    if not m.updatable:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            "The current map was built before daily updates existed; run a full build once"
+            " (`convenor map build`), then update it daily.",
+        )
+    days = round((m.window_to - m.window_from).total_seconds() / 86_400)
+    if window_days is not None and window_days != days:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"The current map covers {days:,} days, not {window_days:,}: a new window needs a full build"
+            f" (`convenor map build --window {window_days}`).",
+            fields={"window": [str(window_days)]},
+        )
+    weights = build.verb_weights()
+    if weights != m.weights:
+        diff = ", ".join(
+            f"{v} {m.weights.get(v, '?')} -> {w}" for v, w in sorted(weights.items()) if m.weights.get(v) != w
+        )
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"The weights per verb changed since the map was built ({diff or 'verbs added or removed'}): run a full"
+            " build (`convenor map build`) to apply them.",
+        )
+    return m
+
+
+def _gather_for_people(
+    people: build.I64, *, start: datetime, end: datetime, max_id: int, weights: dict[str, float]
+) -> build.Raw:
+    """The window's activity of the given people, grouped in SQL (their ids in a temporary table)."""
+    if not len(people):
+        return build.Raw()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {ACTORS_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {ACTORS_TABLE} (id BIGINT PRIMARY KEY)")
+    try:
+        bulk_insert(ACTORS_TABLE, ("id",), ((int(p),) for p in people.tolist()))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {ACTORS_TABLE}")
+        part = build.Slice(start=start, end=end, max_id=max_id, actors_table=ACTORS_TABLE)
+        return build.gather_activity(part, weights)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {ACTORS_TABLE}")
+
+
+def _describe_update(
+    merged: build.Lines, known: np.ndarray, at_old: build.I64, stored: update.Stored
+) -> build.NodeInfo:
+    """Labels, roles and organisations: kept for nodes already on the map, read for new ones."""
+    n = merged.n
+    label = [""] * n
+    role = [""] * n
+    org = np.full(n, -1, dtype=np.int64)
+    old = np.flatnonzero(known)
+    for p, q in zip(old.tolist(), at_old[old].tolist(), strict=True):
+        label[p] = stored.label[q]
+        role[p] = stored.role[q]
+    org[old] = stored.org_id[at_old[old]]
+    new = np.flatnonzero(~known)
+    if len(new):
+        e = np.empty(0, dtype=np.int64)
+        fresh = build.describe(build.Lines(merged.keys[new], e, e, e, np.empty(0), e, e, e, e))
+        for i, p in enumerate(new.tolist()):
+            label[p] = fresh.label[i]
+            role[p] = fresh.role[i]
+        org[new] = fresh.org_id
+    return build.NodeInfo(label=label, role=role, org_id=org)
+
+
+def _previous(
+    merged: build.Lines, known: np.ndarray, at_old: build.I64, stored: update.Stored, universe: build.I64
+) -> analytics.Previous:
+    """What the scores keep from the stored map, aligned with the merged map's nodes."""
+    n = merged.n
+
+    def carry(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(n, fill, dtype=values.dtype)
+        out[known] = values[at_old[known]]
+        return out
+
+    # Two-step reach may change only around person-to-person lines gained or lost.
+    member = build.KIND_CODE["member"]
+    people_s = stored.lines.a // build.KEY_SHIFT == member
+    people_s &= stored.lines.b // build.KEY_SHIFT == member
+    keys_m = update.keyed(merged)
+    people_m = (keys_m.a // build.KEY_SHIFT == member) & (keys_m.b // build.KEY_SHIFT == member)
+
+    def pairs(k: update.Keyed, sel: np.ndarray) -> set[tuple[int, int]]:
+        a, b = np.minimum(k.a[sel], k.b[sel]), np.maximum(k.a[sel], k.b[sel])
+        return set(zip(a.tolist(), b.tolist(), strict=True))
+
+    flipped = pairs(stored.lines, people_s) ^ pairs(keys_m, people_m)
+    ends = np.unique(np.array([k for pair in flipped for k in pair], dtype=np.int64))
+    hit, at = update.match(ends, merged.keys)
+    around = at[hit]
+    if len(around):
+        sel = np.isin(merged.src, around) | np.isin(merged.dst, around)
+        around = np.unique(np.concatenate([around, merged.src[sel], merged.dst[sel]]))
+    around = np.unique(np.concatenate([around, np.flatnonzero(~known)]))
+    old_lines = build.Lines(
+        stored.node_keys, stored.lines.kind, stored.line_src, stored.line_dst, stored.lines.weight,
+        stored.lines.evidence, stored.lines.first, stored.lines.last, stored.lines.basis,
+    )  # fmt: skip
+    changed: build.I64 = around.astype(np.int64)
+    return analytics.Previous(
+        known=known,
+        community=carry(stored.community, -1),
+        brokerage=carry(stored.brokerage, 0.0),
+        reach2=carry(stored.reach2, 0),
+        x=carry(stored.x, 0.0),
+        y=carry(stored.y, 0.0),
+        reach_exact=analytics.reach_exact(analytics.person_degree(old_lines)),
+        reach_changed=changed,
+    )
+
+
+def _store_update(
+    m: Map,
+    stored: update.Stored,
+    merged: build.Lines,
+    pos: build.I64,
+    info: build.NodeInfo,
+    scores: analytics.Scores,
+    declared: update.Keyed,
+    *,
+    start: datetime,
+    end: datetime,
+    last_id: int,
+) -> int:
+    """Write the update in one transaction: the lines that changed (deleted and written again),
+    all nodes (their scores moved), the declared part, and the map's window and watermark.
+    Returns how many lines were written."""
+    # The merged lines at their map positions; undirected ones keep the smaller position first.
+    src, dst = pos[merged.src], pos[merged.dst]
+    undirected = ~np.isin(merged.kind, list(build.DIRECTED_LINES))
+    swap = undirected & (src > dst)
+    src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
+    weight = np.round(merged.weight, 4)
+    keys_m = update.keyed(merged)
+    universe = update.universe_of(keys_m, stored.lines)
+    ids_m = update.line_ids(keys_m, universe)
+    ids_s = update.line_ids(stored.lines, universe)
+    hit, at = update.match(ids_m, ids_s)
+    same = hit.copy()
+    if hit.any():
+        h = np.flatnonzero(hit)
+        o = at[h]
+        same[h] = (
+            (src[h] == stored.line_src[o])
+            & (dst[h] == stored.line_dst[o])
+            & (weight[h] == stored.lines.weight[o])
+            & (merged.evidence[h] == stored.lines.evidence[o])
+            & (merged.first[h] == stored.lines.first[o])
+            & (merged.last[h] == stored.lines.last[o])
+            & (merged.basis[h] == stored.lines.basis[o])
+        )
+    kept_rows = np.zeros(len(ids_s), dtype=bool)
+    kept_rows[at[same]] = True
+    drop = stored.line_row[~kept_rows]
+    write = np.flatnonzero(~same)
+
+    order = np.argsort(pos)  # merged node index by map position
+    with transaction.atomic():
+        locked = (
+            Map.objects.select_for_update()
+            .filter(pk=m.pk, status=MapStatus.READY, last_activity_id=m.last_activity_id, window_to=m.window_to)
+            .first()
+        )
+        if locked is None:
+            raise ApplicationError(
+                ErrorCode.CONFLICT,
+                "The current map changed (rebuilt or updated) while this update ran; nothing was written."
+                " Run the update again.",
+            )
+        with connection.cursor() as cursor:
+            line_t = Line._meta.db_table
+            ids = drop.tolist()
+            for lo in range(0, len(ids), 5_000):
+                chunk = ids[lo : lo + 5_000]
+                cursor.execute(f"DELETE FROM {line_t} WHERE id IN ({','.join(['%s'] * len(chunk))})", chunk)  # noqa: S608  # fixed table name and placeholders
+        rows = zip(
+            [m.pk] * len(write),
+            [build.LINE_ORDER[k] for k in merged.kind[write].tolist()],
+            src[write].tolist(),
+            dst[write].tolist(),
+            (~undirected[write]).tolist(),
+            weight[write].tolist(),
+            _epoch_to_dt(merged.first[write].tolist()),
+            _epoch_to_dt(merged.last[write].tolist()),
+            merged.evidence[write].tolist(),
+            merged.basis[write].tolist(),
+            strict=True,
+        )
+        bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
+        Node.objects.filter(map=m)._raw_delete(Node.objects.db)
+        _store_nodes(m, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order))
+        DeclaredLine.objects.filter(map=m)._raw_delete(DeclaredLine.objects.db)
+        _store_declared(m, declared)
+        Map.objects.filter(pk=m.pk).update(
+            window_from=start,
+            window_to=end,
+            last_activity_id=last_id,
+            node_count=merged.n,
+            line_count=len(merged.kind),
+            community_count=scores.communities,
+            updated_at=timezone.now(),
+        )
+    return len(write)
+
+
+def _permute_info(info: build.NodeInfo, order: build.I64) -> build.NodeInfo:
+    idx = order.tolist()
+    return build.NodeInfo(
+        label=[info.label[i] for i in idx], role=[info.role[i] for i in idx], org_id=info.org_id[order]
+    )
+
+
+def _permute_scores(scores: analytics.Scores, order: build.I64) -> analytics.Scores:
+    return analytics.Scores(
+        pagerank=scores.pagerank[order],
+        brokerage=scores.brokerage[order],
+        community=scores.community[order],
+        degree=scores.degree[order],
+        by_kind={k: v[order] for k, v in scores.by_kind.items()},
+        reach2=scores.reach2[order],
+        internal=scores.internal[order],
+        external=scores.external[order],
+        x=scores.x[order],
+        y=scores.y[order],
+        communities=scores.communities,
+        reach_exact=scores.reach_exact,
+        betweenness_sampled=scores.betweenness_sampled,
     )
 
 
@@ -231,8 +635,51 @@ def _epoch_to_dt(values: Iterable[int]) -> list[datetime | None]:
 
 
 def _store(m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.Scores) -> None:
-    n = lines.n
-    kinds = [build.KIND_ORDER[k] for k in lines.node_kind.tolist()]
+    _store_nodes(m, lines.keys, info, scores)
+    e = len(lines.kind)
+    line_rows = zip(
+        [m.pk] * e,
+        [build.LINE_ORDER[k] for k in lines.kind.tolist()],
+        lines.src.tolist(),
+        lines.dst.tolist(),
+        np.isin(lines.kind, list(build.DIRECTED_LINES)).tolist(),
+        np.round(lines.weight, 4).tolist(),
+        _epoch_to_dt(lines.first.tolist()),
+        _epoch_to_dt(lines.last.tolist()),
+        lines.evidence.tolist(),
+        lines.basis.tolist(),
+        strict=True,
+    )
+    bulk_insert(Line._meta.db_table, LINE_COLUMNS, line_rows)
+
+
+LINE_COLUMNS = (
+    "map_id", "kind", "source", "target", "directed", "weight", "first_seen", "last_seen", "evidence", "basis"
+)  # fmt: skip
+
+
+def _store_declared(m: Map, declared: update.Keyed) -> None:
+    cols = ("map_id", "kind", "source_key", "target_key", "weight", "evidence", "first", "last", "basis")
+    rows = zip(
+        [m.pk] * len(declared),
+        declared.kind.tolist(),
+        declared.a.tolist(),
+        declared.b.tolist(),
+        declared.weight.tolist(),
+        declared.evidence.tolist(),
+        declared.first.tolist(),
+        declared.last.tolist(),
+        declared.basis.tolist(),
+        strict=True,
+    )
+    bulk_insert(DeclaredLine._meta.db_table, cols, rows)
+
+
+def _store_nodes(m: Map, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores) -> None:
+    """Write the nodes of `m` in the order of `keys` (their positions 0..n-1)."""
+    n = len(keys)
+    kinds = update.node_kinds(keys)
+    refs = (keys % build.KEY_SHIFT).tolist()
     org = [None if o < 0 else o for o in info.org_id.tolist()]
     comm = [None if c < 0 else c for c in scores.community.tolist()]
     bk = scores.by_kind
@@ -245,7 +692,7 @@ def _store(m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.S
         [m.pk] * n,
         range(n),
         kinds,
-        lines.node_ref.tolist(),
+        refs,
         [s[:200] for s in info.label],
         info.role,
         org,
@@ -266,24 +713,6 @@ def _store(m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.S
         strict=True,
     )
     bulk_insert(Node._meta.db_table, node_cols, node_rows)
-    e = len(lines.kind)
-    line_cols = (
-        "map_id", "kind", "source", "target", "directed", "weight", "first_seen", "last_seen", "evidence", "basis"
-    )  # fmt: skip
-    line_rows = zip(
-        [m.pk] * e,
-        [build.LINE_ORDER[k] for k in lines.kind.tolist()],
-        lines.src.tolist(),
-        lines.dst.tolist(),
-        np.isin(lines.kind, list(build.DIRECTED_LINES)).tolist(),
-        np.round(lines.weight, 4).tolist(),
-        _epoch_to_dt(lines.first.tolist()),
-        _epoch_to_dt(lines.last.tolist()),
-        lines.evidence.tolist(),
-        lines.basis.tolist(),
-        strict=True,
-    )
-    bulk_insert(Line._meta.db_table, line_cols, line_rows)
 
 
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, chunk: int = 20_000) -> int:

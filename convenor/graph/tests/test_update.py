@@ -1,0 +1,266 @@
+"""The daily update: after random additions, slides of the window and changed declarations, the
+updated map holds exactly the lines a full build of the same window gives; it is idempotent,
+leaves the map as it was when stopped or overtaken, and refuses a changed configuration."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from convenor.activity.models import Activity, Verb
+from convenor.activity.services import record
+from convenor.cli import main
+from convenor.core.errors import ApplicationError, ErrorCode
+from convenor.core.testing import World
+from convenor.graph import build
+from convenor.graph.models import DeclaredLine, Line, Map, Node
+from convenor.graph.services import build_map, snapshot_create, update_map
+from convenor.people.models import Affiliation, Member, Relationship, RelationshipKind, Role
+from convenor.people.services import (
+    affiliation_add,
+    affiliation_end,
+    member_create,
+    relationship_create,
+    relationship_update,
+)
+from convenor.spaces.models import Space
+
+LineKey = tuple[str, tuple[str, int], tuple[str, int]]
+
+PERSON = [Verb.REPLIED, Verb.QUOTED, Verb.REACTED, Verb.MENTIONED, Verb.MESSAGED, Verb.MET, Verb.PROSPECTED]
+PLACE = [Verb.POSTED, Verb.REPLIED, Verb.JOINED_SPACE, Verb.ATTENDED, Verb.VOTED, Verb.JOINED_GROUP]
+ORG = [Verb.REVIEWED, Verb.CONTACTED, Verb.PROSPECTED, Verb.LEFT_SPACE]
+
+
+def lines_of(m: Map) -> dict[LineKey, tuple[Any, ...]]:
+    """A map's lines by their ends' (kind, id), with every figure; checks positions are 0..n-1
+    and undirected lines keep the smaller position first."""
+    nodes = {i: (k, r) for i, k, r in Node.objects.filter(map=m).values_list("idx", "kind", "ref_id")}
+    assert sorted(nodes) == list(range(len(nodes))) == list(range(m.node_count))
+    out: dict[LineKey, tuple[Any, ...]] = {}
+    rows = Line.objects.filter(map=m).values_list(
+        "kind", "source", "target", "directed", "weight", "evidence", "first_seen", "last_seen", "basis"
+    )
+    for kind, s, t, directed, weight, evidence, first, last, basis in rows:
+        a, b = nodes[s], nodes[t]
+        if not directed:
+            assert s < t
+            a, b = min(a, b), max(a, b)
+        out[(kind, a, b)] = (round(weight, 6), evidence, first, last, basis)
+    used = {e for k in out for e in k[1:]}
+    assert used == set(nodes.values()), "every node has a line"
+    assert len(out) == m.line_count
+    return out
+
+
+class Community:
+    """A small community that acts at random: people in three organisations, a space, groups,
+    conduits, declared relationships."""
+
+    def __init__(self, world: World, space: Space, rng: random.Random) -> None:
+        self.rng = rng
+        self.orgs = [world.ours, world.acme, world.globex]
+        self.people: list[Member] = [world.admin_member, world.acme_member, world.globex_member]
+        for i in range(9):
+            self.people.append(
+                member_create(
+                    name=f"Person {i}",
+                    email=f"p{i}@{['northwind', 'acme', 'globex'][i % 3]}.example",
+                    role=Role.EMPLOYEE if i % 3 == 0 else Role.CUSTOMER,
+                    organization=self.orgs[i % 3],
+                )
+            )
+        self.space = space
+        self.n = 0
+
+    def act(self, count: int, *, around: datetime, spread_days: int = 420, ahead_days: int = 3) -> None:
+        rng = self.rng
+        for _ in range(count):
+            self.n += 1
+            actor = rng.choice(self.people)
+            when = around - timedelta(seconds=rng.randint(-ahead_days * 86_400, spread_days * 86_400))
+            kind = rng.random()
+            origin = f"act-{self.n}"
+            if kind < 0.45:
+                other = rng.choice(self.people)  # now and then oneself: a self-loop
+                record(actor=actor, verb=rng.choice(PERSON), target_member=other, origin_id=origin, occurred_at=when)
+            elif kind < 0.75:
+                if rng.random() < 0.5:
+                    place_kind, place_id = "space", self.space.pk
+                else:
+                    place_kind, place_id = "group", rng.randint(1, 3)
+                record(actor=actor, verb=rng.choice(PLACE), place_kind=place_kind, place_id=place_id,
+                       origin_id=origin, occurred_at=when)  # fmt: skip
+            elif kind < 0.9:
+                record(actor=actor, verb=rng.choice(ORG), target_org=rng.choice(self.orgs), origin_id=origin,
+                       occurred_at=when)  # fmt: skip
+            else:
+                record(actor=actor, verb=Verb.POSTED, source=rng.choice(["slack", "g2"]), origin_id=origin,
+                       occurred_at=when)  # fmt: skip
+
+    def declare(self, on: date) -> None:
+        """Change the declarations a little: a new relationship, a stronger or ended one, an
+        affiliation ended or added."""
+        rng = self.rng
+        choice = rng.random()
+        rels = list(Relationship.objects.order_by("pk"))
+        if choice < 0.3 or not rels:
+            a, b = rng.sample(self.people, 2)
+            kind = rng.choice([RelationshipKind.KNOWS, RelationshipKind.WORKS_WITH, RelationshipKind.ADVISES])
+            strength = rng.choice([0.0, 0.5, 1.0, 2.0])
+            with contextlib.suppress(ApplicationError):  # that line may be declared already
+                relationship_create(kind=kind, source=a, target=b, strength=strength, started_on=on)
+        elif choice < 0.55:
+            relationship_update(relationship=rng.choice(rels), strength=rng.choice([0.5, 1.5, 3.0]))
+        elif choice < 0.7:
+            rel = rng.choice(rels)
+            relationship_update(relationship=rel, ended_on=max(on, rel.started_on or on))
+        elif choice < 0.85:
+            aff = Affiliation.objects.filter(ended_on__isnull=True).order_by("pk").first()
+            if aff is not None:
+                affiliation_end(affiliation=aff, ended_on=on)
+        else:
+            person = rng.choice(self.people)
+            org = rng.choice(self.orgs)
+            if not Affiliation.objects.filter(member=person, organization=org, ended_on__isnull=True).exists():
+                affiliation_add(member=person, organization=org, started_on=on)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_update_gives_the_lines_of_a_full_build(world: World, lounge: Space, seed: int) -> None:
+    rng = random.Random(seed)
+    town = Community(world, lounge, rng)
+    t = timezone.now() - timedelta(days=60)
+    town.act(150, around=t)
+    build_map(window_days=365, now=t)
+    for step in range(4):
+        # A day or a few later (now and then the same moment), some activity, now and then
+        # dated back, forward, or into the part of the window that slid out.
+        t += timedelta(days=rng.choice([0, 1, 1, 2, 7]), seconds=rng.randint(0, 86_399))
+        town.act(rng.randint(0, 25), around=t, spread_days=rng.choice([2, 30, 400]))
+        if rng.random() < 0.6:
+            town.declare((t - timedelta(days=rng.randint(0, 400))).date())
+        result = update_map(now=t)
+        updated = Map.objects.get(label="")
+        assert result.updated and updated.updated_at is not None and updated.window_to == t
+        got = lines_of(updated)
+        full = snapshot_create(label=f"check-{step}", start=t - timedelta(days=365), end=t).map
+        want = lines_of(full)
+        missing, extra = want.keys() - got.keys(), got.keys() - want.keys()
+        assert not missing and not extra, (step, sorted(missing)[:5], sorted(extra)[:5])
+        wrong = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+        assert not wrong, (step, list(wrong.items())[:5])
+        assert updated.node_count == full.node_count and updated.line_count == full.line_count
+        # Scores are taken from the updated lines: degrees and influence as a full build has them.
+        a = {(k, r): (d, round(p, 9)) for k, r, d, p in Node.objects.filter(map=updated).values_list(
+            "kind", "ref_id", "degree", "pagerank")}  # fmt: skip
+        b = {(k, r): (d, round(p, 9)) for k, r, d, p in Node.objects.filter(map=full).values_list(
+            "kind", "ref_id", "degree", "pagerank")}  # fmt: skip
+        assert a == b
+        # The declared part kept for the next update is the one in force now.
+        kept = DeclaredLine.objects.filter(map=updated).count()
+        declared = build.fold(build.gather_declared(build.Raw(), start=t - timedelta(days=365), end=t),
+                              keep_weightless=True)  # fmt: skip
+        assert kept == len(declared.kind)
+
+
+def test_an_update_is_idempotent_and_reads_only_what_is_new(world: World, lounge: Space) -> None:
+    town = Community(world, lounge, random.Random(7))
+    t = timezone.now() - timedelta(days=1)
+    town.act(60, around=t)
+    build_map(window_days=365, now=t)
+    m = Map.objects.get(label="")
+    before = lines_of(m)
+    assert m.last_activity_id == Activity.objects.order_by("-pk").values_list("pk", flat=True).first()
+    first = update_map(now=t)
+    assert first.lines_changed == 0 and lines_of(Map.objects.get(label="")) == before
+    town.act(10, around=t + timedelta(hours=1), spread_days=0, ahead_days=0)
+    later = t + timedelta(hours=2)
+    second = update_map(now=later)
+    assert second.lines_changed > 0
+    after = lines_of(Map.objects.get(label=""))
+    again = update_map(now=later)
+    assert again.lines_changed == 0 and lines_of(Map.objects.get(label="")) == after
+    assert Map.objects.get(label="").last_activity_id == Activity.objects.order_by("-pk").first().pk  # type: ignore[union-attr]
+
+
+def test_an_update_stopped_half_way_or_overtaken_changes_nothing(world: World, lounge: Space) -> None:
+    town = Community(world, lounge, random.Random(11))
+    t = timezone.now() - timedelta(days=1)
+    town.act(60, around=t)
+    build_map(window_days=365, now=t)
+    m = Map.objects.get(label="")
+    before = (lines_of(m), m.last_activity_id, m.window_to)
+    town.act(15, around=t + timedelta(hours=1), spread_days=0, ahead_days=0)
+
+    def stop(done: int, total: int) -> None:
+        if done == total - 1:  # everything computed, nothing written yet
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        update_map(now=t + timedelta(hours=2), progress=stop)
+    m.refresh_from_db()
+    assert (lines_of(m), m.last_activity_id, m.window_to) == before and m.updated_at is None
+
+    def rebuild(done: int, total: int) -> None:
+        if done == total - 1:  # someone else rebuilds the map meanwhile
+            build_map(window_days=365, now=t + timedelta(hours=2))
+
+    with pytest.raises(ApplicationError) as err:
+        update_map(now=t + timedelta(hours=2), progress=rebuild)
+    assert err.value.code == ErrorCode.CONFLICT and "Run the update again" in err.value.message
+    rebuilt = Map.objects.get(label="")
+    assert rebuilt.updated_at is None and rebuilt.pk != m.pk
+    # Run again, it goes through.
+    update_map(now=t + timedelta(hours=3))
+    assert Map.objects.get(label="").updated_at is not None
+
+
+def test_a_changed_configuration_asks_for_a_full_build(world: World, lounge: Space, settings: Any) -> None:
+    with pytest.raises(ApplicationError) as err:
+        update_map()
+    assert "no map to update yet" in err.value.message
+    town = Community(world, lounge, random.Random(5))
+    town.act(30, around=timezone.now())
+    build_map(window_days=200)
+    with pytest.raises(ApplicationError) as err:
+        update_map(window_days=365)
+    assert err.value.code == ErrorCode.CONFLICT and "covers 200 days" in err.value.message
+    assert "--window 365" in err.value.message
+    settings.MAP_WEIGHTS = "replied=5"
+    with pytest.raises(ApplicationError) as err:
+        update_map()
+    assert err.value.code == ErrorCode.CONFLICT and "replied 3.0 -> 5.0" in err.value.message
+    settings.MAP_WEIGHTS = ""
+    with pytest.raises(ApplicationError) as err:
+        update_map(now=timezone.now() - timedelta(days=3))
+    assert "an update must end later" in err.value.message
+    # A map from before updates existed.
+    Map.objects.filter(label="").update(updatable=False)
+    with pytest.raises(ApplicationError) as err:
+        update_map()
+    assert "run a full build once" in err.value.message
+
+
+def test_the_command_line_updates(world: World, lounge: Space, capsys: pytest.CaptureFixture[str]) -> None:
+    town = Community(world, lounge, random.Random(3))
+    town.act(40, around=timezone.now())
+    with pytest.raises(SystemExit):
+        main(["map", "update"])
+    assert "no map to update yet" in capsys.readouterr().err
+    assert main(["map", "build"]) == 0
+    capsys.readouterr()
+    town.act(5, around=timezone.now(), spread_days=0, ahead_days=0)
+    assert main(["map", "update"]) == 0
+    out = capsys.readouterr()
+    assert "Updated the current map" in out.out and "map update" in out.err
+    assert main(["map", "build", "--incremental"]) == 0
+    assert "Updated the current map (0 lines new or changed)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["map", "build", "--incremental", "--window", "30"])
+    assert "covers 365 days" in capsys.readouterr().err

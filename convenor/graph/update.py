@@ -1,0 +1,248 @@
+"""The daily update's arithmetic: lines keyed by their ends, the stored map read back, the
+lines an update touches, and node positions kept stable.
+
+The update (services.update_map) never re-reads the whole activity log. It reads the stored
+lines, the day's new activity, the slice of activity that slid out of the window, and the
+declarations in force now. Lines the slid-out slice or a changed declaration touches are
+rebuilt exactly from their remaining evidence (re-read for their people only); every other line
+is the stored one plus what is new. All of it is numpy over arrays, never a loop over lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from convenor.graph import build
+from convenor.graph.build import F64, I64, KIND_CODE, KIND_ORDER, LINE_ORDER, Lines, Raw
+from convenor.graph.models import DeclaredLine, Line, Map, Node, NodeKind
+
+# A line's identity packed in one integer: kind, then both ends as positions in a shared list
+# of node keys (30 bits each: maps of up to a billion nodes).
+_END_BITS = np.int64(30)
+
+
+@dataclass
+class Keyed:
+    """Lines named by their ends' node keys (undirected lines: the smaller key first)."""
+
+    kind: I64
+    a: I64
+    b: I64
+    weight: F64
+    evidence: I64
+    first: I64
+    last: I64
+    basis: I64
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def take(self, sel: npt.NDArray[np.bool_] | I64) -> Keyed:
+        return Keyed(*(getattr(self, f)[sel] for f in _FIELDS))
+
+    def ends(self) -> I64:
+        return np.concatenate([self.a, self.b])
+
+
+_FIELDS = ("kind", "a", "b", "weight", "evidence", "first", "last", "basis")
+
+
+def keyed(lines: Lines) -> Keyed:
+    """A folded bundle's lines by node key (fold orders undirected ends by key already)."""
+    return Keyed(
+        lines.kind, lines.keys[lines.src], lines.keys[lines.dst], lines.weight, lines.evidence, lines.first,
+        lines.last, lines.basis,
+    )  # fmt: skip
+
+
+def empty() -> Keyed:
+    e = np.empty(0, dtype=np.int64)
+    return Keyed(e, e, e, np.empty(0), e, e, e, e)
+
+
+def raw_of(*parts: Keyed) -> Raw:
+    """Keyed lines as fold input: folding them adds weights and evidence, spans times, joins bases."""
+    raw = Raw()
+    for p in parts:
+        raw.add(p.kind, p.a, p.b, p.weight, p.evidence, p.first, p.last, p.basis)
+    return raw
+
+
+def line_ids(lines: Keyed, universe: I64) -> I64:
+    """Each line's identity as one integer; `universe` is the sorted node keys of every part compared."""
+    pa = np.searchsorted(universe, lines.a).astype(np.int64)
+    pb = np.searchsorted(universe, lines.b).astype(np.int64)
+    return (lines.kind << (2 * _END_BITS)) | (pa << _END_BITS) | pb
+
+
+def universe_of(*parts: Keyed, extra: I64 | None = None) -> I64:
+    keys = [p.ends() for p in parts]
+    if extra is not None:
+        keys.append(extra)
+    u = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+    if len(u) >= 1 << int(_END_BITS):
+        raise ValueError("too many nodes for the daily update; run a full build")
+    return u
+
+
+def person_ends(lines: Keyed) -> I64:
+    """The people at either end of the lines (every activity's actor is one of them)."""
+    ends = lines.ends()
+    people = ends[ends // build.KEY_SHIFT == KIND_CODE[NodeKind.MEMBER]]
+    return np.unique(people % build.KEY_SHIFT)
+
+
+@dataclass
+class Stored:
+    """The current map as stored: nodes by position, lines by key with their row ids, and the
+    declared part its last build or update kept."""
+
+    node_keys: I64  # by idx
+    label: list[str]
+    role: list[str]
+    org_id: I64  # -1 when none
+    community: I64  # -1 when none
+    brokerage: F64
+    reach2: I64
+    x: F64
+    y: F64
+    lines: Keyed
+    line_row: I64  # graph_line.id per line
+    line_src: I64  # stored node positions (as written)
+    line_dst: I64
+    declared: Keyed
+
+
+def _columns(sql: str, params: list[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(ncols)]
+    table = np.array(rows, dtype=object)
+    return [table[:, i] for i in range(ncols)]
+
+
+def _i(col: npt.NDArray[np.object_]) -> I64:
+    return np.asarray(col, dtype=np.int64) if len(col) else np.empty(0, dtype=np.int64)
+
+
+def _f(col: npt.NDArray[np.object_]) -> F64:
+    return np.asarray(col, dtype=np.float64) if len(col) else np.empty(0, dtype=np.float64)
+
+
+def load(m: Map) -> Stored:
+    """Read the stored map back into arrays: one query for the nodes, one per kind of line."""
+    node_t, line_t, decl_t = Node._meta.db_table, Line._meta.db_table, DeclaredLine._meta.db_table
+    idx, kind, ref, label, role, org, comm, brok, reach, x, y = _columns(
+        f"SELECT idx, kind, ref_id, label, role, org_id, community, brokerage, reach2, x, y FROM {node_t}"  # noqa: S608  # fixed table names; values are parameters
+        " WHERE map_id = %s ORDER BY idx",
+        [m.pk],
+        11,
+    )
+    n = len(idx)
+    if n and not np.array_equal(_i(idx), np.arange(n)):
+        raise ValueError(f"the stored map {m.pk} has gaps in its node positions; run a full build")
+    node_keys = np.empty(0, dtype=np.int64)
+    if n:
+        uniq, inv = np.unique(kind.astype(str), return_inverse=True)
+        codes = np.array([KIND_CODE[str(k)] for k in uniq], dtype=np.int64)
+        node_keys = codes[inv] * build.KEY_SHIFT + _i(ref)
+
+    first_sql = build._epoch_sql("first_seen")
+    last_sql = build._epoch_sql("last_seen")
+    parts: list[tuple[I64, I64, I64, F64, I64, I64, I64, I64, I64]] = []
+    for code, line_kind in enumerate(LINE_ORDER):
+        rid, src, dst, weight, ev, first, last, basis = _columns(
+            f"SELECT id, source, target, weight, evidence, COALESCE({first_sql}, -1), COALESCE({last_sql}, -1),"  # noqa: S608  # fixed table names; values are parameters
+            f" basis FROM {line_t} WHERE map_id = %s AND kind = %s",
+            [m.pk, str(line_kind)],
+            8,
+        )
+        k = np.full(len(rid), code, dtype=np.int64)
+        parts.append((k, _i(rid), _i(src), _f(weight), _i(ev), _i(first), _i(last), _i(basis), _i(dst)))
+    kind_a = np.concatenate([p[0] for p in parts])
+    row = np.concatenate([p[1] for p in parts])
+    src_i = np.concatenate([p[2] for p in parts])
+    dst_i = np.concatenate([p[8] for p in parts])
+    a, b = node_keys[src_i], node_keys[dst_i]
+    undirected = ~np.isin(kind_a, list(build.DIRECTED_LINES))
+    swap = undirected & (a > b)
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    lines = Keyed(
+        kind_a, a, b, np.concatenate([p[3] for p in parts]), np.concatenate([p[4] for p in parts]),
+        np.concatenate([p[5] for p in parts]), np.concatenate([p[6] for p in parts]),
+        np.concatenate([p[7] for p in parts]),
+    )  # fmt: skip
+
+    dk, da, db, dw, de, df, dl, dbits = _columns(
+        f"SELECT kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
+        " WHERE map_id = %s",
+        [m.pk],
+        8,
+    )
+    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
+    return Stored(
+        node_keys=node_keys,
+        label=[str(s) for s in label],
+        role=[str(s) for s in role],
+        org_id=np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
+        community=np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
+        brokerage=_f(brok),
+        reach2=_i(reach),
+        x=_f(x),
+        y=_f(y),
+        lines=lines,
+        line_row=row,
+        line_src=src_i,
+        line_dst=dst_i,
+        declared=declared,
+    )
+
+
+def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:
+    """Element-wise: do two aligned sets of lines carry the same figures?"""
+    same: npt.NDArray[np.bool_] = (
+        np.isclose(a.weight, b.weight, rtol=0, atol=1e-9)
+        & (a.evidence == b.evidence)
+        & (a.first == b.first)
+        & (a.last == b.last)
+        & (a.basis == b.basis)
+    )
+    return same
+
+
+def match(ids: I64, other: I64) -> tuple[npt.NDArray[np.bool_], I64]:
+    """For each id, whether `other` holds it and where (`other` need not be sorted)."""
+    if not len(other):
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+    order = np.argsort(other, kind="stable")
+    p = np.searchsorted(other[order], ids)
+    pc = np.minimum(p, len(other) - 1)
+    hit = other[order][pc] == ids
+    return hit, order[pc]
+
+
+def positions(old_keys: I64, new_keys: I64) -> I64:
+    """Node positions on the updated map, for `new_keys` (sorted): nodes still there keep theirs,
+    new nodes fill the places of nodes gone, and if more went than came, the last ones move
+    down so the positions stay 0..n-1."""
+    n = len(new_keys)
+    hit, where = match(new_keys, old_keys)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[hit] = where[hit]
+    used = np.zeros(max(len(old_keys), n), dtype=bool)
+    used[pos[hit]] = True
+    free = np.flatnonzero(~used[:n])
+    need = np.concatenate([np.flatnonzero(hit & (pos >= n)), np.flatnonzero(~hit)])
+    pos[need] = free
+    return pos
+
+
+def node_kinds(keys: I64) -> list[str]:
+    return [KIND_ORDER[k] for k in (keys // build.KEY_SHIFT).tolist()]
