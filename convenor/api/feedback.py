@@ -1,5 +1,5 @@
 """Feedback in the JSON API: boards, ideas, votes, comments, follows, status changes, merges,
-links to posts, the demand view (staff) and the changelog.
+links to posts and (staff) outside posts, the demand view (staff) and the changelog.
 
 Every read starts from the permission gate: an idea on a board the token's user cannot read
 answers ``not_found``, and never shows up in a list.
@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from convenor.core import access
+from convenor.core.errors import invalid
 from convenor.feedback import selectors, services
 from convenor.feedback.models import (
     Board,
@@ -22,9 +23,12 @@ from convenor.feedback.models import (
     IdeaComment,
     IdeaSource,
     IdeaStatus,
+    SourceKind,
     StatusChange,
     Vote,
 )
+from convenor.listening import selectors as listening_selectors
+from convenor.listening.models import Conduit, PostKind
 
 from .auth import viewer
 from .pagination import Page, PageParams, envelope, paginate
@@ -103,15 +107,36 @@ class IdeaIn(Schema):
     post_id: int | None = Field(
         None, description="Turn this post into the idea: its author is credited and the idea keeps the link."
     )
+    outside_post_id: int | None = Field(
+        None,
+        description="Staff: turn this outside post (GET /listening/posts) into the idea: its author is credited "
+        "and the idea keeps the link.",
+    )
+
+
+class OutsidePostRef(Schema):
+    id: int
+    source_id: int
+    source_name: str
+    conduit: Conduit
+    kind: PostKind
+    space: str
+    title: str
+    url: str
+    occurred_at: datetime
 
 
 class SourceOut(Schema):
     id: int
-    kind: str
+    kind: SourceKind = Field(description="post (a post in a space) or activity (from an outside conduit).")
     post_id: int | None
     thread_id: int | None
     space_id: int | None
-    conduit: str
+    activity_id: int | None
+    conduit: str = Field(description="For an outside post: its source's key in the activity log.")
+    outside_post: OutsidePostRef | None = Field(
+        None, description="For an outside post: where it was said, with the link to the original (staff only)."
+    )
     author: PersonOut | None
     excerpt: str
     created_at: datetime
@@ -124,7 +149,8 @@ class IdeaDetailOut(IdeaOut):
 
 
 class SourceIn(Schema):
-    post_id: int
+    post_id: int | None = Field(None, description="A post in a space.")
+    outside_post_id: int | None = Field(None, description="Staff: an outside post (GET /listening/posts).")
 
 
 class VoteIn(Schema):
@@ -256,10 +282,17 @@ def idea_create(request: HttpRequest, payload: IdeaIn) -> tuple[int, dict[str, A
     user = viewer(request)
     board = access.board_id_for_view(user, payload.board_id)
     me = member_of(user)
+    if payload.post_id is not None and payload.outside_post_id is not None:
+        raise invalid("Give a post or an outside post, not both", outside_post_id="leave out post_id")
     if payload.post_id is not None:
         post = access.post_for_view(user, payload.post_id)
         idea = services.idea_from_post(
             post=post, board=board, by=me, title=payload.title, description=payload.description
+        )
+    elif payload.outside_post_id is not None:
+        activity = listening_selectors.post_activity(access.outside_post_for_view(user, payload.outside_post_id))
+        idea = services.idea_from_activity(
+            activity=activity, board=board, by=me, title=payload.title, description=payload.description
         )
     else:
         idea = services.idea_create(board=board, author=me, title=payload.title, description=payload.description)
@@ -271,9 +304,31 @@ def _detail(request: HttpRequest, idea: Idea) -> dict[str, Any]:
     me = access.viewer_member(user)
     vote = selectors.vote_of(idea=idea, member=me)
     out = IdeaOut.model_validate(idea).model_dump()
-    out["sources"] = [SourceOut.model_validate(s).model_dump() for s in selectors.idea_sources(idea=idea, viewer=user)]
+    out["sources"] = _sources_out(selectors.idea_sources(idea=idea, viewer=user))
     out["my_vote"] = None if vote is None else (vote.importance or 0)
     out["following"] = selectors.is_following(idea=idea, member=me)
+    return out
+
+
+def _sources_out(sources: list[IdeaSource]) -> list[dict[str, Any]]:
+    outside = selectors.outside_origins(sources)
+    out = []
+    for s in sources:
+        row = SourceOut.model_validate(s).model_dump()
+        post = outside.get(s.pk)
+        if post is not None:
+            row["outside_post"] = {
+                "id": post.pk,
+                "source_id": post.source_id,
+                "source_name": post.source.name,
+                "conduit": post.conduit,
+                "kind": post.kind,
+                "space": post.space,
+                "title": post.title,
+                "url": post.url,
+                "occurred_at": post.occurred_at,
+            }
+        out.append(row)
     return out
 
 
@@ -324,12 +379,22 @@ def idea_detail(request: HttpRequest, idea_id: int) -> dict[str, Any]:
 
 
 @router.post("/ideas/{idea_id}/sources", response={201: SourceOut, **ERRORS})
-def idea_link_post(request: HttpRequest, idea_id: int, payload: SourceIn) -> tuple[int, IdeaSource]:
-    """Link a post to an existing idea: the idea keeps the link, the post's author is credited."""
+def idea_link_post(request: HttpRequest, idea_id: int, payload: SourceIn) -> tuple[int, dict[str, Any]]:
+    """Link a post, or (staff) an outside post, to an existing idea: the idea keeps the link,
+    the author is credited. Linking the same one twice answers ``duplicate``."""
     user = viewer(request)
+    if payload.post_id is not None and payload.outside_post_id is not None:
+        raise invalid("Give a post or an outside post, not both", outside_post_id="leave out post_id")
     idea = access.idea_for_view(user, idea_id)
-    post = access.post_for_view(user, payload.post_id)
-    return 201, services.idea_link_post(idea=idea, post=post, by=member_of(user))
+    if payload.post_id is not None:
+        post = access.post_for_view(user, payload.post_id)
+        source = services.idea_link_post(idea=idea, post=post, by=member_of(user))
+    elif payload.outside_post_id is not None:
+        activity = listening_selectors.post_activity(access.outside_post_for_view(user, payload.outside_post_id))
+        source = services.idea_link_activity(idea=idea, activity=activity, by=member_of(user))
+    else:
+        raise invalid("Give the post or the outside post to link", post_id="post_id or outside_post_id is required")
+    return 201, _sources_out([source])[0]
 
 
 # --- votes and follows ----------------------------------------------------------------------

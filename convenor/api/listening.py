@@ -1,6 +1,7 @@
-"""Listening in the JSON API: sources (list, add, read, refresh from the URL), import runs
-with their rejected records, share of voice, where customers hang out, and brand aliases.
-Staff only: anyone else gets 404, as if the endpoints did not exist."""
+"""Listening in the JSON API: sources (list, add, read, refresh from the URL), the outside
+posts (with the ideas they are linked to), import runs with their rejected records, share
+of voice, where customers hang out, and brand aliases. Staff only: anyone else gets 404, as
+if the endpoints did not exist."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from convenor.core import access
+from convenor.feedback import selectors as feedback_selectors
 from convenor.listening import selectors, services
-from convenor.listening.models import Conduit, ImporterKind, ImportRun, RunStatus, Source
+from convenor.listening.models import Conduit, ImporterKind, ImportRun, OutsidePost, PostKind, RunStatus, Source
 
 from .auth import viewer
-from .pagination import Page, PageParams, paginate
+from .pagination import Page, PageParams, envelope, paginate
 from .schemas import ERRORS, ErrorOut
 
 router = Router(tags=["listening"])
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+    observed: bool = Field(description="Seen only in outside conduits: not a member yet.")
 
 
 class SourceOut(Schema):
@@ -148,6 +156,40 @@ class HangoutFilters(Schema):
     include_employees: bool = False
 
 
+class PostFilters(Schema):
+    source_id: int | None = None
+    conduit: Conduit | None = None
+    kind: PostKind | None = None
+    q: str = Field("", description="Words in the title or text (all of them).")
+
+
+class IdeaRef(Schema):
+    id: int
+    title: str
+    status: str
+
+
+class OutsidePostOut(Schema):
+    id: int
+    source_id: int
+    source_name: str
+    conduit: Conduit
+    kind: PostKind
+    author: PersonRef
+    space: str = Field(description="Where in the source: a Slack channel, a forum category, a list, a feed.")
+    title: str
+    text: str
+    url: str
+    rating: float | None
+    sentiment: float | None
+    occurred_at: datetime
+    ideas: list[IdeaRef] = Field(description="The ideas (that the token's user may see) it is linked to.")
+
+
+class OutsidePostPage(Page):
+    items: list[OutsidePostOut]
+
+
 class AliasIn(Schema):
     organization_id: int
     alias: str
@@ -194,6 +236,50 @@ def source_refresh(request: HttpRequest, source_id: int, force: bool = False) ->
     user = viewer(request)
     source = access.source_for_change(user, source_id)
     return services.import_url(source=source, actor=user, force=force)
+
+
+def _posts_out(user: Any, posts: list[OutsidePost]) -> list[dict[str, Any]]:
+    ideas = feedback_selectors.ideas_for_outside_posts(viewer=user, post_ids=[p.pk for p in posts])
+    return [
+        {
+            "id": p.pk,
+            "source_id": p.source_id,
+            "source_name": p.source.name,
+            "conduit": p.conduit,
+            "kind": p.kind,
+            "author": p.author,
+            "space": p.space,
+            "title": p.title,
+            "text": p.text,
+            "url": p.url,
+            "rating": p.rating,
+            "sentiment": p.sentiment,
+            "occurred_at": p.occurred_at,
+            "ideas": [{"id": i.pk, "title": i.title, "status": i.status} for i in ideas.get(p.pk, [])],
+        }
+        for p in posts
+    ]
+
+
+@router.get("/listening/posts", response={200: OutsidePostPage, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def post_list(request: HttpRequest, filters: Query[PostFilters], page: Query[PageParams]) -> dict[str, Any]:
+    """Imported posts, newest first, filtered by source, conduit and kind, and searched."""
+    user = access.require_listening(viewer(request))
+    if filters.source_id is not None:
+        access.source_for_view(user, filters.source_id)
+    qs = selectors.outside_post_list(
+        source_id=filters.source_id, conduit=filters.conduit or "", kind=filters.kind or "", q=filters.q
+    )
+    count = qs.count()
+    start = (page.page - 1) * page.page_size
+    return envelope(request, _posts_out(user, list(qs[start : start + page.page_size])), count, page)
+
+
+@router.get("/listening/posts/{post_id}", response={200: OutsidePostOut, 401: ErrorOut, 404: ErrorOut})
+def post_detail(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """One outside post, with the ideas it is linked to."""
+    user = viewer(request)
+    return _posts_out(user, [access.outside_post_for_view(user, post_id)])[0]
 
 
 @router.get("/listening/runs", response={200: RunPage, 401: ErrorOut, 404: ErrorOut})

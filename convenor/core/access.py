@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from convenor.events.models import Event, Registration
     from convenor.feedback.models import Board, Idea
     from convenor.hotgroups.models import Group, Suggestion
-    from convenor.listening.models import BrandAlias, ImportRun, Source
+    from convenor.listening.models import BrandAlias, ImportRun, OutsidePost, Source
     from convenor.people.models import Affiliation, Member, MergeSuggestion, Organization, Relationship
     from convenor.spaces.models import Post, Space, Thread
 
@@ -786,6 +786,17 @@ def import_run_for_view(user: AnyUser, run_id: int) -> ImportRun:
     if run is None:
         raise not_found("No such import run")
     return run
+
+
+def outside_post_for_view(user: AnyUser, post_id: int) -> OutsidePost:
+    """A post imported from an outside conduit: staff only, like the rest of listening."""
+    from convenor.listening.models import OutsidePost
+
+    require_listening(user)
+    post = OutsidePost.objects.select_related("source", "author").filter(pk=post_id).first()
+    if post is None:
+        raise not_found("No such outside post")
+    return post
 
 
 def brand_alias_for_change(user: AnyUser, alias_id: int) -> BrandAlias:

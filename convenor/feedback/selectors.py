@@ -26,6 +26,8 @@ from convenor.feedback.models import (
     StatusChange,
     Vote,
 )
+from convenor.listening import selectors as listening_selectors
+from convenor.listening.models import OUTSIDE_POST, OutsidePost
 from convenor.people.models import Affiliation, Member, OrgKind
 from convenor.spaces.models import MembershipState, Post, SpaceMembership, Visibility
 
@@ -107,6 +109,40 @@ def idea_sources(*, idea: Idea, viewer: AnyUser) -> list[IdeaSource]:
         for s in sources
         if (s.kind == SourceKind.POST and s.post_id in readable) or (s.kind == SourceKind.ACTIVITY and staff)
     ]
+
+
+def outside_origins(sources: list[IdeaSource]) -> dict[int, OutsidePost]:
+    """The outside posts that `sources` (links to imported activities) record, by the link's
+    id, with their source and author: one query. A post deleted since (its source removed)
+    is simply missing; the link keeps its conduit and excerpt."""
+    post_of = {
+        s.pk: s.activity.object_id
+        for s in sources
+        if s.activity is not None and s.activity.object_kind == OUTSIDE_POST and s.activity.object_id is not None
+    }
+    posts = listening_selectors.outside_posts_by_id(list(set(post_of.values())))
+    return {pk: posts[post_id] for pk, post_id in post_of.items() if post_id in posts}
+
+
+def ideas_for_outside_posts(*, viewer: AnyUser, post_ids: list[int]) -> dict[int, list[Idea]]:
+    """The ideas (that the viewer may see) each of `post_ids` is linked to: one query for a page."""
+    if not post_ids:
+        return {}
+    rows = (
+        IdeaSource.objects.filter(
+            kind=SourceKind.ACTIVITY,
+            activity__object_kind=OUTSIDE_POST,
+            activity__object_id__in=post_ids,
+            idea__in=access.visible_ideas(viewer).values("pk"),
+        )
+        .select_related("idea", "activity")
+        .order_by("pk")
+    )
+    out: dict[int, list[Idea]] = {}
+    for s in rows:
+        if s.activity is not None and s.activity.object_id is not None:
+            out.setdefault(int(s.activity.object_id), []).append(s.idea)
+    return out
 
 
 def merged_ideas(*, idea: Idea) -> QuerySet[Idea]:
@@ -265,13 +301,18 @@ def demand(*, viewer: AnyUser, filters: DemandFilters, limit: int = 100) -> list
 
 
 def _where_from(rows: list[DemandRow]) -> None:
-    """Fill in each row's spaces, conduits, groups and voters' organisations: four queries."""
+    """Fill in each row's spaces, conduits, groups and voters' organisations: five queries."""
     ids = [r.idea.pk for r in rows]
     index = {r.idea.pk: r for r in rows}
-    for s in IdeaSource.objects.filter(idea_id__in=ids).select_related("space").order_by("pk"):
+    sources = list(IdeaSource.objects.filter(idea_id__in=ids).select_related("space").order_by("pk"))
+    # Outside conduits by their source's name ("Data community Slack"), or by the log's key
+    # when the source is gone.
+    names = listening_selectors.source_names(sorted({s.conduit for s in sources if s.conduit}))
+    for s in sources:
         row = index[s.idea_id]
-        if s.kind == SourceKind.ACTIVITY and s.conduit and s.conduit not in row.conduits:
-            row.conduits.append(s.conduit)
+        conduit = names.get(s.conduit, s.conduit)
+        if s.kind == SourceKind.ACTIVITY and conduit and conduit not in row.conduits:
+            row.conduits.append(conduit)
         if s.space is not None:
             target = row.groups if s.space.visibility == Visibility.GROUP else row.spaces
             if s.space.name not in target:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from convenor.activity.models import Activity, Verb
+from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
 from convenor.activity.services import record
 from convenor.core import access
 from convenor.core.audit import audit_log
@@ -37,6 +37,8 @@ from convenor.feedback.models import (
     StatusChange,
     Vote,
 )
+from convenor.listening import selectors as listening_selectors
+from convenor.listening.models import OUTSIDE_POST
 from convenor.people.models import Affiliation, Member, Organization, OrgKind, Role
 from convenor.spaces import selectors as space_selectors
 from convenor.spaces import services as space_services
@@ -248,23 +250,67 @@ def idea_from_post(*, post: Post, board: Board, by: Member, title: str, descript
     return idea
 
 
+def _outside_excerpt(activity: Activity) -> str:
+    """What an imported activity said: the text (or title) of the outside post it records."""
+    if activity.object_kind == OUTSIDE_POST and activity.object_id is not None:
+        post = listening_selectors.outside_posts_by_id([activity.object_id]).get(activity.object_id)
+        if post is not None:
+            return _excerpt(post.text or post.title)
+    return _excerpt(str(activity.data.get("text", "") or activity.data.get("title", "")))
+
+
+def _check_outside(activity: Activity) -> None:
+    if activity.source == NATIVE_SOURCE:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            "Only what was imported from an outside conduit is linked this way; link the post itself",
+        )
+
+
 def idea_link_activity(*, idea: Idea, activity: Activity, by: Member | None = None) -> IdeaSource:
-    """Link an imported activity (a review, a blog post, a chat message) to `idea`: demand
-    from an outside conduit. Raises DUPLICATE when it is already linked."""
+    """Link an imported activity (a review, a blog post, a chat message: what an outside post
+    records) to `idea` (a merged idea passes the link on): demand from an outside conduit.
+    The idea keeps the link with the conduit and an excerpt of the post; the activity's author
+    (an observed person or a member) is credited and follows the idea, as a post's author does.
+    Nothing is posted back into the conduit when the idea's status changes.
+
+    Raises DUPLICATE when it is already linked to the idea, CONFLICT for a native activity.
+    """
+    _check_outside(activity)
     idea = _live(idea)
-    try:
-        with transaction.atomic():
-            return IdeaSource.objects.create(
-                idea=idea,
-                kind=SourceKind.ACTIVITY,
-                activity=activity,
-                conduit=activity.source,
-                author=activity.actor,
-                linked_by=by,
-                excerpt=_excerpt(str(activity.data.get("text", "") or activity.data.get("title", ""))),
-            )
-    except IntegrityError:
-        raise ApplicationError(ErrorCode.DUPLICATE, "This activity is already linked to the idea") from None
+    author = activity.actor
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                source = IdeaSource.objects.create(
+                    idea=idea,
+                    kind=SourceKind.ACTIVITY,
+                    activity=activity,
+                    conduit=activity.source,
+                    author=author,
+                    linked_by=by,
+                    excerpt=_outside_excerpt(activity),
+                )
+        except IntegrityError:
+            raise ApplicationError(
+                ErrorCode.DUPLICATE, f"This outside post is already linked to “{idea.title}”"
+            ) from None
+        _follow(idea, author)
+        if by is not None and by.pk != author.pk:
+            _follow(idea, by)
+    return source
+
+
+def idea_from_activity(*, activity: Activity, board: Board, by: Member, title: str, description: str = "") -> Idea:
+    """Turn an imported activity (what an outside post records) into a new idea on `board` in
+    one step: credited to its author, linked to it. Raises VALIDATION (title) and CONFLICT
+    (a native activity); nothing is written when either is raised."""
+    _check_outside(activity)
+    with transaction.atomic():
+        idea = idea_create(board=board, author=activity.actor, title=title, description=description, created_by=by)
+        idea_link_activity(idea=idea, activity=activity, by=by)
+    idea.refresh_from_db()
+    return idea
 
 
 # --- votes, follows, comments ---------------------------------------------------------------

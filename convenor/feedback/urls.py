@@ -13,6 +13,7 @@ urlpatterns = [
     path("changelog/", views_feedback.changelog, name="changelog"),
     path("changelog/rss.xml", views_feedback.changelog_feed, name="changelog_feed"),
     path("from-post/<int:post_id>/", views_feedback.from_post, name="from_post"),
+    path("from-outside-post/<int:outside_post_id>/", views_feedback.from_outside_post, name="from_outside_post"),
     path("b/<slug:slug>/", views_feedback.board_detail, name="board_detail"),
     path("<int:idea_id>/", views_feedback.idea_detail, name="idea_detail"),
     path("<int:idea_id>/vote/", views_feedback.idea_vote, name="idea_vote"),

@@ -162,6 +162,10 @@ class PostKind(models.TextChoices):
     REVIEW = "review", "Review"
 
 
+# The activity log's `object_kind` for an outside post: its activities point at it by this and its id.
+OUTSIDE_POST = "outside_post"
+
+
 class OutsidePost(models.Model):
     """Something said in an outside conduit: a blog post or comment, a forum post, a chat
     message, a mail, a review. Its activity rows point at it (object_kind "outside_post")."""

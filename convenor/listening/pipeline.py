@@ -26,6 +26,7 @@ from convenor.listening.identity import Resolver
 from convenor.listening.importers.base import Author, Item, Parsed, Reject, Skip
 from convenor.listening.lexicon import Lexicon, load_lexicon
 from convenor.listening.models import (
+    OUTSIDE_POST,
     BrandMention,
     Conduit,
     ImportRun,
@@ -37,7 +38,7 @@ from convenor.listening.models import (
 
 BATCH = 2000
 MAX_STORED_REJECTIONS = 10_000  # past this a run counts rejections without listing them
-OBJECT_KIND = "outside_post"
+OBJECT_KIND = OUTSIDE_POST
 PLACE_KIND = "conduit"
 
 VERB_FOR_KIND = {

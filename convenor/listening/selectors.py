@@ -1,5 +1,5 @@
-"""Reads for listening: sources and runs, share of voice, where each segment of customers
-hangs out (and what it talks about there), and the observed people.
+"""Reads for listening: sources and runs, the outside posts, share of voice, where each
+segment of customers hangs out (and what it talks about there), and the observed people.
 
 Counting is done in SQL (GROUP BY); Python only shapes the small results."""
 
@@ -13,6 +13,8 @@ from typing import Any
 from django.db.models import Avg, Count, F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from convenor.activity.models import Activity
+from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.listening.models import BrandAlias, BrandMention, Conduit, ImportRun, OutsidePost, Source
 from convenor.people.models import Member, Organization, OrgKind, Role
 
@@ -309,3 +311,50 @@ def mentions_of(*, organization_id: int | None = None, limit: int = 20) -> list[
     if organization_id is not None:
         qs = qs.filter(mentions__organization_id=organization_id)
     return list(qs.order_by("-occurred_at")[:limit])
+
+
+# --- outside posts -------------------------------------------------------------------------
+
+
+def outside_post_list(
+    *, source_id: int | None = None, conduit: str = "", kind: str = "", q: str = ""
+) -> QuerySet[OutsidePost]:
+    """Imported posts, newest first, filtered by source, conduit and kind, and searched by
+    words in their title or text (every word must appear)."""
+    qs = OutsidePost.objects.select_related("source", "author")
+    if source_id is not None:
+        qs = qs.filter(source_id=source_id)
+    if conduit:
+        qs = qs.filter(conduit=conduit)
+    if kind:
+        qs = qs.filter(kind=kind)
+    for word in q.split()[:8]:
+        qs = qs.filter(Q(title__icontains=word) | Q(text__icontains=word))
+    return qs.order_by("-occurred_at", "-id")
+
+
+def outside_posts_by_id(ids: list[int]) -> dict[int, OutsidePost]:
+    """Outside posts by primary key, with their source and author: one query."""
+    if not ids:
+        return {}
+    return {p.pk: p for p in OutsidePost.objects.filter(pk__in=ids).select_related("source", "author")}
+
+
+def post_activity(post: OutsidePost) -> Activity:
+    """The activity that records `post` being written (published, replied, messaged,
+    reviewed): the one the import keyed by the post's own origin id in its source.
+    Raises CONFLICT if the log lacks it (it is written with the post, so only a log edited
+    by hand does)."""
+    activity = Activity.objects.filter(source=post.source.key, origin_id=post.origin_id).select_related("actor").first()
+    if activity is None:
+        raise ApplicationError(
+            ErrorCode.CONFLICT, "This outside post has no activity in the log; import its source again"
+        )
+    return activity
+
+
+def source_names(keys: list[str]) -> dict[str, str]:
+    """Sources' names by their activity-log key."""
+    if not keys:
+        return {}
+    return dict(Source.objects.filter(key__in=keys).values_list("key", "name"))

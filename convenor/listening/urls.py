@@ -11,6 +11,7 @@ urlpatterns = [
     path("sources/<int:source_id>/", v.source_detail, name="source_detail"),
     path("sources/<int:source_id>/upload/", v.source_upload, name="source_upload"),
     path("sources/<int:source_id>/refresh/", v.source_refresh, name="source_refresh"),
+    path("posts/", v.post_list, name="post_list"),
     path("runs/", v.run_list, name="run_list"),
     path("runs/<int:run_id>/", v.run_detail, name="run_detail"),
     path("runs/<int:run_id>/progress.json", v.run_progress, name="run_progress"),

@@ -1,6 +1,7 @@
 """Pages for feedback: boards, the board (ideas by top/new/trending), the idea page (vote,
-follow, comment, status history, merge for staff, the posts it came from), turning a post into
-an idea, the roadmap, the demand view for staff, and the changelog with its RSS feed.
+follow, comment, status history, merge for staff, where it came from), turning a post or an
+outside post into an idea, the roadmap, the demand view for staff, and the changelog with its
+RSS feed.
 
 Thin like the rest of the web app: ids from the URL go through the permission gate
 (core/access.py), reads through convenor.feedback.selectors, writes through
@@ -9,6 +10,7 @@ convenor.feedback.services. Mounted at /ideas/ (convenor/feedback/urls.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -22,8 +24,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from convenor.core import access
 from convenor.core.errors import ApplicationError
+from convenor.core.models import User
 from convenor.feedback import selectors, services
 from convenor.feedback.models import Board, BoardVisibility, Idea, IdeaStatus
+from convenor.listening import selectors as listening_selectors
 from convenor.people.models import OrgKind
 from convenor.spaces.markdown import render as render_markdown
 from convenor.web import forms, forms_feedback
@@ -140,6 +144,8 @@ def idea_detail(request: HttpRequest, idea_id: int) -> HttpResponse:
     me = _viewer_member(request)
     manager = access.can_manage_feedback(user)
     merge_q = request.GET.get("merge_q", "").strip()
+    sources = selectors.idea_sources(idea=idea, viewer=user)
+    outside = selectors.outside_origins(sources)
     return render(
         request,
         "web/feedback/idea_detail.html",
@@ -152,7 +158,8 @@ def idea_detail(request: HttpRequest, idea_id: int) -> HttpResponse:
             "following": selectors.is_following(idea=idea, member=me),
             "comments": selectors.idea_comments(idea=idea),
             "history": selectors.status_history(idea=idea),
-            "sources": selectors.idea_sources(idea=idea, viewer=user),
+            # Each link with the outside post it records (None for a post in a space).
+            "sources": [(src, outside.get(src.pk)) for src in sources],
             "merged": selectors.merged_ideas(idea=idea),
             "vote_form": forms_feedback.VoteForm(),
             "comment_form": forms_feedback.CommentForm(),
@@ -276,51 +283,104 @@ def idea_merge(request: HttpRequest, idea_id: int) -> HttpResponse:
 # --- a post becomes an idea -----------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def from_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    """Turn a post into a new idea, or link it to an existing one: one form, one step."""
-    me = _viewer(request)
-    post = access.post_for_view(me, post_id)
+def _idea_from(
+    request: HttpRequest,
+    me: User,
+    *,
+    text: str,
+    title: str,
+    link: Callable[[Idea], object],
+    create: Callable[[Board, str, str], Idea],
+    what: str,
+    author_name: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The one-step page shared by posts and outside posts: make a new idea on a board (title
+    and a quote filled in) or link to an existing idea (search, pick, done). `link` and
+    `create` call the services; `what` names the thing in messages ("post", "review")."""
     boards = list(selectors.board_list(viewer=me))
     board_choices = [(b.slug, f"{b.name} ({b.get_visibility_display().split(':')[0]})") for b in boards]
-    first_line = " ".join((post.text or post.body).split())[:120]
+    first_line = " ".join((title or text).split())[:120]
+    action = request.POST.get("action")
     create_form = forms_feedback.FromPostForm(
-        request.POST if request.POST.get("action") == "create" else None,
+        request.POST if action == "create" else None,
         boards=board_choices,
-        initial={"title": first_line, "description": f"> {(post.text or post.body)[:1500]}"},
+        initial={"title": first_line, "description": f"> {text[:1500]}" if text else ""},
     )
-    link_form = forms_feedback.LinkPostForm(request.POST if request.POST.get("action") == "link" else None)
+    link_form = forms_feedback.LinkPostForm(request.POST if action == "link" else None)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "link" and link_form.is_valid():
+            if action == "link" and link_form.is_valid():
                 idea = access.idea_for_view(me, link_form.cleaned_data["idea"])
-                services.idea_link_post(idea=idea, post=post, by=_member(me))
-                messages.success(request, f"The post is linked to “{idea.title}”; {post.author.name} is credited.")
+                link(idea)
+                messages.success(request, f"The {what} is linked to “{idea.title}”; {author_name} is credited.")
                 return _to_idea(idea)
-            if request.POST.get("action") == "create" and create_form.is_valid():
+            if action == "create" and create_form.is_valid():
                 data = create_form.cleaned_data
                 board = access.board_for_view(me, data["board"])
-                idea = services.idea_from_post(
-                    post=post, board=board, by=_member(me), title=data["title"], description=data["description"]
-                )
-                messages.success(request, f"The post is now an idea; {post.author.name} is credited.")
+                idea = create(board, data["title"], data["description"])
+                messages.success(request, f"The {what} is now an idea; {author_name} is credited.")
                 return _to_idea(idea)
         except ApplicationError as err:
-            target = link_form if request.POST.get("action") == "link" else create_form
-            forms.add_service_errors(target, err)
+            forms.add_service_errors(link_form if action == "link" else create_form, err)
     q = request.GET.get("q", "").strip()
     return render(
         request,
         "web/feedback/from_post.html",
         {
-            "post": post,
-            "post_url": post_url(post),
+            **context,
             "create_form": create_form,
             "link_form": link_form,
             "boards": boards,
             "q": q,
             "candidates": list(selectors.idea_list(viewer=me, q=q or first_line[:40])[:10]) if boards else [],
             "recent": list(selectors.idea_list(viewer=me, sort="new")[:10]) if not q else [],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def from_post(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Turn a post into a new idea, or link it to an existing one: one form, one step."""
+    me = _viewer(request)
+    post = access.post_for_view(me, post_id)
+    return _idea_from(
+        request,
+        me,
+        text=post.text or post.body,
+        title="",
+        link=lambda idea: services.idea_link_post(idea=idea, post=post, by=_member(me)),
+        create=lambda board, title, description: services.idea_from_post(
+            post=post, board=board, by=_member(me), title=title, description=description
+        ),
+        what="post",
+        author_name=post.author.name,
+        context={"post": post, "post_url": post_url(post), "origin": "web/feedback/_origin_post.html"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def from_outside_post(request: HttpRequest, outside_post_id: int) -> HttpResponse:
+    """Turn a post imported from an outside conduit (a review, a blog post, a chat message)
+    into a new idea, or link it to an existing one (staff only, as listening is)."""
+    me = _viewer(request)
+    outside = access.outside_post_for_view(me, outside_post_id)
+    activity = listening_selectors.post_activity(outside)
+    return _idea_from(
+        request,
+        me,
+        text=outside.text,
+        title=outside.title if not outside.title.lower().startswith("re:") else "",
+        link=lambda idea: services.idea_link_activity(idea=idea, activity=activity, by=_member(me)),
+        create=lambda board, title, description: services.idea_from_activity(
+            activity=activity, board=board, by=_member(me), title=title, description=description
+        ),
+        what=outside.get_kind_display().lower(),
+        author_name=outside.author.name,
+        context={
+            "outside": outside,
+            "linked": selectors.ideas_for_outside_posts(viewer=me, post_ids=[outside.pk]).get(outside.pk, []),
+            "origin": "web/feedback/_origin_outside.html",
         },
     )
 

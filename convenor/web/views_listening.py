@@ -1,6 +1,7 @@
-"""Pages for listening: sources (add, upload a file, refresh from the URL), import runs
-with their progress and rejected records, share of voice with charts, the brand lexicon,
-where customers hang out, and the observed people. Staff only (core/access.py).
+"""Pages for listening: sources (add, upload a file, refresh from the URL), the outside posts
+(filtered, searched, each one a step from an idea), import runs with their progress and
+rejected records, share of voice with charts, the brand lexicon, where customers hang out,
+and the observed people. Staff only (core/access.py).
 
 An upload is saved, queued as an import run and imported in a background thread; the run
 page polls a small JSON endpoint for progress (and refreshes itself without JavaScript).
@@ -21,14 +22,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from convenor.core import access
 from convenor.core.errors import ApplicationError
+from convenor.feedback import selectors as feedback_selectors
 from convenor.listening import selectors, services
-from convenor.listening.models import Conduit, ImporterKind, ImportRun
+from convenor.listening.models import Conduit, ImporterKind, ImportRun, PostKind
 from convenor.people.models import Organization, OrgKind
 from convenor.web.views import _page
 
 RUNS_PER_PAGE = 30
 REJECTIONS_PER_PAGE = 50
 PEOPLE_PER_PAGE = 50
+POSTS_PER_PAGE = 25
 ACCEPT = {
     ImporterKind.RSS: ".xml,.rss,.atom,application/rss+xml,application/atom+xml",
     ImporterKind.DISCOURSE: ".json,.zip",
@@ -62,6 +65,17 @@ class SourceEditForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField()
+
+
+class PostFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    source = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    conduit = forms.ChoiceField(required=False, choices=[("", "Any conduit"), *Conduit.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *PostKind.choices])
+
+    def __init__(self, *args: Any, sources: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", "Any source"), *sources]  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class AliasForm(forms.Form):
@@ -143,6 +157,8 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
             "upload_form": UploadForm(),
             "accept": ACCEPT.get(ImporterKind(source.importer), ""),
             "runs": selectors.run_list(source=source)[:10],
+            "posts": list(selectors.outside_post_list(source_id=source.pk)[:5]),
+            "post_count": source.posts.count(),
             "can_refresh": bool(source.url) and source.importer in services.URL_IMPORTERS,
             "max_upload": settings.MAX_UPLOAD_BYTES,
         },
@@ -188,6 +204,38 @@ def source_refresh(request: HttpRequest, source_id: int) -> HttpResponse:
         return redirect("listening:source_detail", source_id=source.pk)
     messages.success(request, services.run_summary(run))
     return redirect("listening:run_detail", run_id=run.pk)
+
+
+# --- outside posts ------------------------------------------------------------------------
+
+
+def post_list(request: HttpRequest) -> HttpResponse:
+    """What was imported, newest first: filtered by source, conduit and kind, searched,
+    paginated; each post with the ideas it is linked to and a way to make it one."""
+    user = access.require_listening(request.user)
+    sources = list(selectors.source_list().values_list("pk", "name"))
+    form = PostFilterForm(request.GET or None, sources=sources)
+    data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    posts = selectors.outside_post_list(
+        source_id=data.get("source"),
+        conduit=data.get("conduit") or "",
+        kind=data.get("kind") or "",
+        q=data.get("q") or "",
+    )
+    page = _page(request, posts, POSTS_PER_PAGE)
+    ids = [p.pk for p in page.object_list]
+    linked = feedback_selectors.ideas_for_outside_posts(viewer=user, post_ids=ids)
+    return render(
+        request,
+        "web/listening/post_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "rows": [(p, linked.get(p.pk, [])) for p in page.object_list],
+            "filtered": any(data.values()),
+            "anything": page.paginator.count > 0 or selectors.outside_post_list().exists(),
+        },
+    )
 
 
 # --- runs ----------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ ENDPOINTS = {
     ("post", "/api/v1/listening/sources"),
     ("get", "/api/v1/listening/sources/{source_id}"),
     ("post", "/api/v1/listening/sources/{source_id}/refresh"),
+    ("get", "/api/v1/listening/posts"),
+    ("get", "/api/v1/listening/posts/{post_id}"),
     ("get", "/api/v1/listening/runs"),
     ("get", "/api/v1/listening/runs/{run_id}"),
     ("get", "/api/v1/listening/share-of-voice"),
