@@ -86,12 +86,15 @@ def connected_pairs(member_ids: Collection[int]) -> set[tuple[int, int]]:
         return set()
     keys = sorted(idx)
     pairs: set[tuple[int, int]] = set()
+    # Look up by source only and keep the targets among the people here: an IN list on both
+    # ends makes the database probe every (source, target) combination, which grows with
+    # the square of the people asked about.
     for lo in range(0, len(keys), 2_000):
         chunk = keys[lo : lo + 2_000]
-        rows = MapLine.objects.filter(map=m, kind__in=_PERSON_KINDS, source__in=chunk, target__in=keys).values_list(
-            "source", "target"
-        )
+        rows = MapLine.objects.filter(map=m, kind__in=_PERSON_KINDS, source__in=chunk).values_list("source", "target")
         for s, t in rows:
+            if t not in idx:
+                continue
             a, b = idx[s], idx[t]
             pairs.add((a, b) if a < b else (b, a))
     return pairs

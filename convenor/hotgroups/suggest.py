@@ -138,25 +138,60 @@ def _cut(values: npt.NDArray[np.float64]) -> float:
     return float(above.min()) if len(above) else math.inf
 
 
-_THRESHOLDS: dict[object, tuple[float, float]] = {}
+@dataclass
+class MapScores:
+    """Every person's scores on one map build as arrays (sorted by member id), and the
+    connector thresholds: read once per map build and process, then looked up in memory."""
+
+    ids: npt.NDArray[np.int64]
+    pagerank: npt.NDArray[np.float64]
+    brokerage: npt.NDArray[np.float64]
+    community: list[int | None]
+    brokerage_cut: float
+    pagerank_cut: float
+
+    def positions(self, member_ids: Sequence[int]) -> list[int]:
+        """Each person's position in the arrays, or -1 for people not on the map."""
+        want = np.asarray(member_ids, dtype=np.int64)
+        if not len(self.ids):
+            return [-1] * len(want)
+        pos = np.minimum(np.searchsorted(self.ids, want), len(self.ids) - 1)
+        return np.where(self.ids[pos] == want, pos, -1).tolist()  # type: ignore[no-any-return]
+
+
+_SCORES: dict[object, MapScores] = {}
+
+
+def map_scores() -> MapScores:
+    """The current map's scores and connector thresholds (see ``connector_thresholds``)."""
+    from convenor.graph import selectors as graph
+
+    built = graph.map_built_at()
+    if built in _SCORES:
+        return _SCORES[built]
+    scores = sorted(graph.node_scores().values(), key=lambda s: s.member_id)
+    n = len(scores)
+    b = np.fromiter((s.brokerage for s in scores), dtype=np.float64, count=n)
+    p = np.fromiter((s.pagerank for s in scores), dtype=np.float64, count=n)
+    out = MapScores(
+        ids=np.fromiter((s.member_id for s in scores), dtype=np.int64, count=n),
+        pagerank=p,
+        brokerage=b,
+        community=[s.community for s in scores],
+        brokerage_cut=_cut(b) if n else math.inf,
+        pagerank_cut=_cut(p) if n else math.inf,
+    )
+    if built is not None and n:
+        _SCORES.clear()
+        _SCORES[built] = out
+    return out
 
 
 def connector_thresholds() -> tuple[float, float]:
     """The top-decile brokerage and PageRank on the current map: at or above either is a
     connector. Computed once per map build (it reads every person's scores)."""
-    from convenor.graph import selectors as graph
-
-    built = graph.map_built_at()
-    if built in _THRESHOLDS:
-        return _THRESHOLDS[built]
-    scores = graph.node_scores()
-    if not scores:
-        return math.inf, math.inf
-    b = np.fromiter((s.brokerage for s in scores.values()), dtype=np.float64, count=len(scores))
-    p = np.fromiter((s.pagerank for s in scores.values()), dtype=np.float64, count=len(scores))
-    _THRESHOLDS.clear()
-    _THRESHOLDS[built] = (_cut(b), _cut(p))
-    return _THRESHOLDS[built]
+    m = map_scores()
+    return m.brokerage_cut, m.pagerank_cut
 
 
 def competing_orgs() -> set[frozenset[int]]:
@@ -193,15 +228,23 @@ def _recently_proposed(topic: Topic) -> set[int]:
     return set(proposed) | set(convened)
 
 
-def _orgs_of(member_ids: Collection[int]) -> dict[int, tuple[int, str, str]]:
-    """Each person's organisation (the most recent current affiliation): (id, name, kind)."""
+def _orgs_of(member_ids: Collection[int] | Q) -> dict[int, tuple[int, str, str]]:
+    """Each person's organisation (the most recent current affiliation): (id, name, kind).
+
+    The people are given by id, or as a condition on the affiliation's member (one joined
+    query however many people it selects, rather than long lists of ids).
+    """
     from convenor.people.models import Affiliation
 
+    if isinstance(member_ids, Q):
+        chunks: list[Q] = [member_ids]
+    else:
+        ids = list(member_ids)
+        chunks = [Q(member_id__in=ids[lo : lo + 5000]) for lo in range(0, len(ids), 5000)]
     out: dict[int, tuple[int, str, str]] = {}
-    ids = list(member_ids)
-    for lo in range(0, len(ids), 5000):
+    for where in chunks:
         rows = (
-            Affiliation.objects.filter(member_id__in=ids[lo : lo + 5000], ended_on__isnull=True)
+            Affiliation.objects.filter(where, ended_on__isnull=True)
             .order_by("member_id", "started_on", "pk")
             .values_list("member_id", "organization_id", "organization__name", "organization__kind")
         )
@@ -215,36 +258,38 @@ def pool(topic: Topic, size: int) -> tuple[list[Candidate], dict[str, int]]:
 
     Raises VALIDATION naming the first rule that cannot be met.
     """
-    from convenor.graph import selectors as graph
-    from convenor.people.models import Member, Organization, OrgKind
+    from convenor.people.models import Organization, OrgKind
 
     what = f"“{topic.interest_name or topic.label}”"
-    holders = list(
+    # One joined query for the holders and what the rules need to know about them.
+    rows = list(
         MemberInterest.objects.filter(topic=topic, share__gte=HOLD_SHARE, ratio__gte=HOLD_RATIO).values_list(
-            "member_id", "share", "ratio"
+            "member_id",
+            "share",
+            "ratio",
+            "member__name",
+            "member__email",
+            "member__role",
+            "member__consent_to_contact",
+            "member__observed",
+            "member__meets_competitors",
         )
     )
-    stages = {"hold_interest": len(holders)}
-    if not holders:
+    stages = {"hold_interest": len(rows)}
+    if not rows:
         raise invalid(
             f"Nobody holds the interest {what} well above their community's average "
             f"(at least {HOLD_RATIO:g} times the average and {HOLD_SHARE:.0%} of their interests)",
             interest="an interest nobody has",
         )
-    people = {
-        r[0]: r
-        for r in Member.objects.filter(pk__in=[h[0] for h in holders]).values_list(
-            "pk", "name", "email", "role", "consent_to_contact", "observed", "meets_competitors"
-        )
-    }
-    members = [h for h in holders if h[0] in people and not people[h[0]][5]]
+    members = [r for r in rows if not r[7]]
     stages["members_not_observed"] = len(members)
     if not members:
         raise invalid(
             f"Everyone holding {what} is only observed in outside conduits, not a member yet",
             interest="no member holds it",
         )
-    contactable = [h for h in members if people[h[0]][4]]
+    contactable = [r for r in members if r[6]]
     stages["consent_to_contact"] = len(contactable)
     if not contactable:
         raise invalid(
@@ -252,7 +297,7 @@ def pool(topic: Topic, size: int) -> tuple[list[Candidate], dict[str, int]]:
             consent_to_contact="every candidate opted out",
         )
     recent = _recently_proposed(topic)
-    fresh = [h for h in contactable if h[0] not in recent]
+    fresh = [r for r in contactable if r[0] not in recent]
     stages["not_proposed_recently"] = len(fresh)
     if not fresh:
         raise invalid(
@@ -266,17 +311,24 @@ def pool(topic: Topic, size: int) -> tuple[list[Candidate], dict[str, int]]:
             f"average, can be contacted and were not proposed for it in the last {cooldown_days()} days",
             size=f"at most {len(fresh)} for this interest",
         )
-    orgs = _orgs_of([h[0] for h in fresh])
+    orgs = _orgs_of(
+        Q(
+            member__topic_interests__topic=topic,
+            member__topic_interests__share__gte=HOLD_SHARE,
+            member__topic_interests__ratio__gte=HOLD_RATIO,
+        )
+    )
     ours = Organization.objects.filter(kind=OrgKind.OURS).values_list("pk", "name").first()
-    scores = graph.node_scores([h[0] for h in fresh])
-    bt, pt = connector_thresholds()
+    scores = map_scores()
+    pagerank, brokerage = scores.pagerank.tolist(), scores.brokerage.tolist()
+    bt, pt = scores.brokerage_cut, scores.pagerank_cut
     out: list[Candidate] = []
-    for mid, share, ratio in fresh:
-        _, name, email, role, _, _, meets = people[mid]
+    for (mid, share, ratio, name, email, role, _, _, meets), at in zip(
+        fresh, scores.positions([r[0] for r in fresh]), strict=True
+    ):
         org = orgs.get(mid)
         if org is None and role == "employee" and ours is not None:
             org = (ours[0], ours[1], OrgKind.OURS)
-        s = scores.get(mid)
         c = Candidate(
             member_id=mid,
             name=name,
@@ -289,9 +341,9 @@ def pool(topic: Topic, size: int) -> tuple[list[Candidate], dict[str, int]]:
             share=share,
             ratio=ratio,
         )
-        if s is not None:
-            c.pagerank, c.brokerage, c.community = s.pagerank, s.brokerage, s.community
-            c.connector = s.brokerage >= bt or s.pagerank >= pt
+        if at >= 0:
+            c.pagerank, c.brokerage, c.community = pagerank[at], brokerage[at], scores.community[at]
+            c.connector = c.brokerage >= bt or c.pagerank >= pt
         out.append(c)
     _require(what, out, size)
     return out, stages
@@ -397,58 +449,115 @@ def _shortlist(people: list[Candidate]) -> list[Candidate]:
     return list(chosen.values())
 
 
-def _needs(group: list[Candidate]) -> int:
-    """Seats still required for an employee, two customers, three roles and a connector."""
-    emp = max(0, MIN_EMPLOYEES - sum(c.employee for c in group))
-    cust = max(0, MIN_CUSTOMERS - sum(c.customer for c in group))
-    roles = {c.role for c in group}
-    if emp:
-        roles.add("employee")
-    if cust:
-        roles.add("customer")
-    extra_roles = max(0, MIN_ROLES - len(roles))
-    conn = 0 if any(c.connector for c in group) else 1
-    # A connector can fill a role seat too; count it only when nothing else is needed.
-    return emp + cust + extra_roles + (conn if emp + cust + extra_roles == 0 else 0)
+class _Arrays:
+    """A shortlist as arrays, for the greedy search: roles, organisations, connectors, and
+    which pairs conflict (competing organisations without both opting in) or are joined on
+    the map. Built once per topic; a search then costs a few array operations per seat."""
+
+    def __init__(self, people: Sequence[Candidate], rules: Rules) -> None:
+        n = len(people)
+        self.people = list(people)
+        self.ids = np.array([c.member_id for c in people], dtype=np.int64)
+        self.ratio = np.array([c.ratio for c in people], dtype=np.float64)
+        self.connector = np.array([c.connector for c in people], dtype=bool)
+        self.employee = np.array([c.employee for c in people], dtype=bool)
+        self.customer = np.array([c.customer for c in people], dtype=bool)
+        roles = sorted({c.role for c in people} | {"employee", "customer"})
+        self.emp_role, self.cust_role = roles.index("employee"), roles.index("customer")
+        self.n_roles = len(roles)
+        self.role = np.array([roles.index(c.role) for c in people], dtype=np.int64)
+        org_ids = sorted({c.org_id for c in people if c.org_id is not None})
+        org_pos = {o: i for i, o in enumerate(org_ids)}
+        self.n_orgs = len(org_ids)
+        self.org = np.array([org_pos[c.org_id] if c.org_id is not None else -1 for c in people], dtype=np.int64)
+        competes = np.zeros((self.n_orgs, self.n_orgs), dtype=bool)
+        for pair in rules.competing:
+            if len(pair) == 2:
+                a, b = tuple(pair)
+                if a in org_pos and b in org_pos:
+                    competes[org_pos[a], org_pos[b]] = competes[org_pos[b], org_pos[a]] = True
+        has = self.org >= 0
+        safe = np.where(has, self.org, 0)
+        meets = np.array([c.meets_competitors for c in people], dtype=bool)
+        self.conflict = (
+            has[:, None]
+            & has[None, :]
+            & (self.org[:, None] != self.org[None, :])
+            & competes[safe[:, None], safe[None, :]]
+            & ~(meets[:, None] & meets[None, :])
+        )
+        pos = {m: i for i, m in enumerate(self.ids.tolist())}
+        self.joined = np.zeros((n, n), dtype=bool)
+        for a, b in rules.connected:
+            i, j = pos.get(a), pos.get(b)
+            if i is not None and j is not None:
+                self.joined[i, j] = self.joined[j, i] = True
 
 
-def _gain(c: Candidate, group: list[Candidate], rules: Rules, size: int, top_ratio: float) -> float:
-    new = sum(1 for g in group if not rules.joined(c.member_id, g.member_id))
-    roles = {g.role for g in group}
-    return (
-        min(c.ratio, top_ratio) / top_ratio
-        + 0.8 * (new / max(1, len(group)))
-        + (0.5 if c.connector and not any(g.connector for g in group) else 0.1 * c.connector)
-        + (0.6 if c.role not in roles and len(roles) < MIN_ROLES + 1 else 0.0)
-        + (0.6 if c.employee and not any(g.employee for g in group) else 0.0)
-        + (0.5 if c.customer and sum(g.customer for g in group) < MIN_CUSTOMERS else 0.0)
-    )
+def _build_at(arr: _Arrays, start: int, avail: npt.NDArray[np.bool_], size: int) -> list[int] | None:
+    """The greedy search from `start` over the people where `avail` is set (positions in
+    `arr`): each seat goes to the person with the highest gain (ties to the lowest member
+    id) among those who break no rule and leave enough seats for what is still required.
 
-
-def _build(start: Candidate, people: list[Candidate], rules: Rules, size: int) -> list[Candidate] | None:
+    The gain of adding someone: their interest (ratio, capped at the best in the pool, over
+    it), plus 0.8 times the share of the group they are not yet joined to, plus 0.5 for the
+    first connector (0.1 for any later one), 0.6 for a role not yet in the group while it has
+    fewer than four, 0.6 for the first employee, 0.5 for a customer while fewer than two.
+    """
     cap = org_cap(size)
+    top_ratio = float(arr.ratio[avail].max())
+    interest = np.minimum(arr.ratio, top_ratio) / top_ratio
+    left = avail.copy()
+    left[start] = False
     group = [start]
-    orgs: Counter[int | None] = Counter([start.org_id])
-    top_ratio = max(c.ratio for c in people)
-    left = [c for c in people if c.member_id != start.member_id]
+    org_seats = np.zeros(arr.n_orgs + 1, dtype=np.int64)  # the last slot: no organisation
+    org_seats[arr.org[start]] += 1
+    blocked = arr.conflict[start].copy()
+    joined_to = arr.joined[start].astype(np.int64)
+    roles = np.zeros(arr.n_roles, dtype=bool)
+    roles[arr.role[start]] = True
+    employees, customers = int(arr.employee[start]), int(arr.customer[start])
+    connected = bool(arr.connector[start])
+    has_org = arr.org >= 0
+    new_role = ~roles[arr.role]
     while len(group) < size:
-        best: tuple[float, int] | None = None
-        best_c: Candidate | None = None
-        for c in left:
-            if c.org_id is not None and orgs[c.org_id] >= cap:
-                continue
-            if any(rules.conflict(c, g) for g in group):
-                continue
-            if _needs([*group, c]) > size - len(group) - 1:
-                continue
-            key = (_gain(c, group, rules, size, top_ratio), -c.member_id)
-            if best is None or key > best:
-                best, best_c = key, c
-        if best_c is None:
+        n = len(group)
+        ok = left & ~blocked & ~(has_org & (org_seats[arr.org] >= cap))
+        # The seats still required once this person sits: an employee, two customers,
+        # three roles, and a connector (counted only when nothing else is still needed,
+        # since a connector can fill a role seat too).
+        emp = np.maximum(0, MIN_EMPLOYEES - (employees + arr.employee))
+        cust = np.maximum(0, MIN_CUSTOMERS - (customers + arr.customer))
+        n_roles = int(roles.sum()) + new_role
+        n_roles = n_roles + ((emp > 0) & ~roles[arr.emp_role] & (arr.role != arr.emp_role))
+        n_roles = n_roles + ((cust > 0) & ~roles[arr.cust_role] & (arr.role != arr.cust_role))
+        extra = np.maximum(0, MIN_ROLES - n_roles)
+        required = emp + cust + extra
+        needs = required + np.where(required == 0, (~(connected | arr.connector)).astype(np.int64), 0)
+        ok &= needs <= size - n - 1
+        if not ok.any():
             return None
-        group.append(best_c)
-        orgs[best_c.org_id] += 1
-        left.remove(best_c)
+        n_group_roles = int(roles.sum())
+        gain = (
+            interest
+            + 0.8 * ((n - joined_to) / max(1, n))
+            + (np.where(arr.connector, 0.1, 0.0) if connected else np.where(arr.connector, 0.5, 0.0))
+            + (np.where(new_role, 0.6, 0.0) if n_group_roles < MIN_ROLES + 1 else 0.0)
+            + (np.where(arr.employee, 0.6, 0.0) if employees == 0 else 0.0)
+            + (np.where(arr.customer, 0.5, 0.0) if customers < MIN_CUSTOMERS else 0.0)
+        )
+        tied = np.flatnonzero(ok & (gain == gain[ok].max()))
+        pick = int(tied[np.argmin(arr.ids[tied])])
+        group.append(pick)
+        left[pick] = False
+        org_seats[arr.org[pick]] += 1
+        blocked |= arr.conflict[pick]
+        joined_to += arr.joined[pick]
+        roles[arr.role[pick]] = True
+        new_role = ~roles[arr.role]
+        employees += int(arr.employee[pick])
+        customers += int(arr.customer[pick])
+        connected = connected or bool(arr.connector[pick])
     return group
 
 
@@ -513,17 +622,19 @@ def propose(topic: Topic, *, size: int = DEFAULT_SIZE, limit: int = 1) -> list[P
     people, _ = pool(topic, size)
     short = _shortlist(people)
     rules = Rules(competing=competing_orgs(), connected=graph.connected_pairs([c.member_id for c in short]))
+    arr = _Arrays(short, rules)
     out: list[Proposal] = []
-    used: set[int] = set()
+    avail = np.ones(len(short), dtype=bool)
     last_problem = ""
     for _ in range(limit):
-        left = [c for c in short if c.member_id not in used]
-        starts = sorted((c for c in left if c.connector), key=lambda c: (-c.ratio, c.member_id))[:ATTEMPTS]
+        connectors = np.flatnonzero(avail & arr.connector).tolist()
+        starts = sorted(connectors, key=lambda i: (-short[i].ratio, short[i].member_id))[:ATTEMPTS]
         best: tuple[float, list[Candidate]] | None = None
         for start in starts:
-            group = _build(start, left, rules, size)
-            if group is None:
+            found = _build_at(arr, start, avail, size)
+            if found is None:
                 continue
+            group = [short[i] for i in found]
             problems = violations(group, rules, size)
             if problems:
                 last_problem = problems[0]
@@ -533,13 +644,15 @@ def propose(topic: Topic, *, size: int = DEFAULT_SIZE, limit: int = 1) -> list[P
                 best = (s, group)
         if best is None:
             break
-        used.update(c.member_id for c in best[1])
+        avail &= ~np.isin(arr.ids, [c.member_id for c in best[1]])
         text, details = explain(topic, best[1], rules)
         out.append(Proposal(topic=topic, members=best[1], score=best[0], explanation=text, details=details))
     if not out:
         what = f"“{topic.interest_name or topic.label}”"
-        loose = Rules(competing=set(), connected=rules.connected)
-        if any(_build(c, short, loose, size) for c in short if c.connector):
+        # Would a group be possible if competitors could meet? Then they are what stands in the way.
+        loose = _Arrays(short, Rules(competing=set(), connected=rules.connected))
+        everyone = np.ones(len(short), dtype=bool)
+        if any(_build_at(loose, i, everyone, size) is not None for i in np.flatnonzero(loose.connector).tolist()):
             pairs = sorted(
                 {f"{a.org_name} and {b.org_name}" for a, b in itertools.combinations(short, 2) if rules.conflict(a, b)}
             )
