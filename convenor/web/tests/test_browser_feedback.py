@@ -136,3 +136,63 @@ def test_post_to_idea_vote_and_status_change_close_the_loop(
         assert rss.ok and "Export reports to CSV" in rss.text()
     finally:
         ctx.close()
+
+
+def test_outside_post_becomes_an_idea_that_shows_where_it_came_from(
+    browser: Any, live_server: Any, world: World, tmp_path: Path
+) -> None:
+    from convenor.feedback.tests.conftest import REVIEWS_CSV
+    from convenor.listening.models import OutsidePost
+    from convenor.listening.services import import_file
+
+    base = live_server.url
+    board = services.board_create(
+        name="Product ideas", visibility=BoardVisibility.PUBLIC, creator=world.admin_member, actor=world.admin
+    )
+    path = tmp_path / "g2.csv"
+    path.write_text(REVIEWS_CSV, encoding="utf-8")
+    import_file(importer="reviews", path=path, source_name="G2 reviews")
+    review = OutsidePost.objects.get(origin_id="rv-1")
+
+    # 1. Staff find Dana's review among the outside posts and make it an idea, in one step.
+    ctx, page = _login(browser, base, "admin@northwind.example", "/listening/posts/")
+    try:
+        assert page.locator(".lst-post").count() == 3
+        _shot(page, "listening_outside_posts")
+        page.fill(".lst-post-filters input[name=q]", "CSV finance")
+        page.click(".lst-post-filters button[type=submit]")
+        page.wait_for_url("**/listening/posts/?*")
+        assert page.locator(".lst-post").count() == 1
+        page.click(f"#outside-post-{review.pk} >> text=Make an idea")
+        page.wait_for_url(f"**/ideas/from-outside-post/{review.pk}/")
+        assert page.input_value("input[name=title]") == "Needs CSV export"
+        assert "Dana Li" in page.inner_text("#outside-post")
+        _shot(page, "feedback_from_outside_post")
+        page.select_option("select[name=board]", board.slug)
+        page.fill("input[name=title]", "Export reports to CSV")
+        page.click("text=Make it an idea")
+        page.wait_for_url("**/ideas/*/")
+        idea = Idea.objects.get(title="Export reports to CSV")
+        assert idea.author_id == review.author_id
+        assert "suggested by Dana Li" in page.inner_text(".idea-head")
+        origin = page.inner_text(".idea-source-outside")
+        for shown in ("Dana Li", "G2 reviews", "Review site", "we need to export reports to CSV"):
+            assert shown in origin, shown
+        assert page.get_attribute(".idea-source-outside a:has-text('Original')", "href") == review.url
+        _shot(page, "feedback_idea_from_outside_post")
+
+        # 2. Linking it again says so, and the list shows the link.
+        page.goto(f"{base}/ideas/from-outside-post/{review.pk}/")
+        assert "Already linked to" in page.inner_text("#outside-post")
+        page.check(f"input[name=idea][value='{idea.pk}']")
+        page.click("text=Link to this idea")
+        page.wait_for_selector("#link .alert-error")
+        assert "already linked to “Export reports to CSV”" in page.inner_text("#link")
+        _shot(page, "feedback_from_outside_post_duplicate")
+        page.goto(f"{base}/listening/posts/")
+        assert f"#{idea.pk} Export reports to CSV" in page.inner_text(f"#outside-post-{review.pk}")
+        page.goto(f"{base}/listening/sources/{review.source_id}/")
+        assert "All 3 posts from G2 reviews" in page.inner_text("main")
+        _shot(page, "listening_source_with_posts")
+    finally:
+        ctx.close()
