@@ -694,6 +694,8 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("feedback", "convenor.feedback.demo"),
     ("charter", "convenor.charter.demo"),
     ("listening", "convenor.listening.demo"),
+    # Some imported outside posts linked to the ideas: reads both steps above.
+    ("feedback_outside", "convenor.feedback.demo_outside"),
     ("graph", "convenor.graph.demo"),
     ("hotgroups", "convenor.hotgroups.demo"),
 ]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from convenor.activity.models import Activity, Verb
+from convenor.core.models import User
+from convenor.feedback import selectors
 from convenor.feedback.demo import idea_count
-from convenor.feedback.models import Board, Idea, IdeaSource, IdeaStatus, StatusChange, Vote
+from convenor.feedback.models import Board, Idea, IdeaSource, IdeaStatus, SourceKind, StatusChange, Vote
 from convenor.feedback.services import recount_all
+from convenor.listening.models import Source
 from convenor.people.demo import build_demo
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +32,16 @@ def test_demo_builds_a_realistic_mix() -> None:
     assert IdeaSource.objects.filter(post__isnull=False).exists()
     linked = IdeaSource.objects.select_related("idea", "post").first()
     assert linked is not None and linked.post is not None
+    # Outside demand: imported posts linked to ideas, crediting their authors, named in the demand view.
+    outside = IdeaSource.objects.filter(kind=SourceKind.ACTIVITY).select_related("activity")
+    assert outside.count() == result.extras["feedback_outside"]["linked_outside_posts"] > 0
+    assert all(s.activity is not None and s.activity.object_kind == "outside_post" and s.excerpt for s in outside)
+    assert all(s.author_id == s.activity.actor_id for s in outside if s.activity is not None)
+    admin = User.objects.filter(staff_role="admin").first()
+    assert admin is not None
+    rows = selectors.demand(viewer=admin, filters=selectors.DemandFilters(), limit=500)
+    sources = set(Source.objects.values_list("name", flat=True))
+    assert any(r.conduits for r in rows) and all(set(r.conduits) <= sources for r in rows)
     shipped = Idea.objects.filter(status=IdeaStatus.SHIPPED)
     assert shipped.exists() and all(i.changelog_note and i.shipped_at for i in shipped)
     assert StatusChange.objects.filter(to_status=IdeaStatus.SHIPPED).count() == shipped.count()
