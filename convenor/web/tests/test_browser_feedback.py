@@ -194,5 +194,10 @@ def test_outside_post_becomes_an_idea_that_shows_where_it_came_from(
         page.goto(f"{base}/listening/sources/{review.source_id}/")
         assert "All 3 posts from G2 reviews" in page.inner_text("main")
         _shot(page, "listening_source_with_posts")
+        # 3. Once voted for, the demand view names the conduit it was raised in.
+        services.vote_cast(idea=idea, member=world.globex_member, importance=3)
+        page.goto(f"{base}/ideas/demand/")
+        assert "G2 reviews" in page.inner_text(".demand-table .tag-conduit")
+        _shot(page, "feedback_demand_outside")
     finally:
         ctx.close()
