@@ -110,6 +110,9 @@ def _databases() -> dict[str, dict[str, object]]:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         db: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        # One test database per test process, as on SQLite below: two suites run at once
+        # (a developer's and a helper's, on one server) would otherwise drop each other's.
+        db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
         return {"default": db}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {

@@ -1223,12 +1223,17 @@ def _two_biggest_customers(plan: _Plan) -> list[int]:
 _Rel = tuple[str, IntArray, IntArray, bool, bool, npt.NDArray[np.float64]]
 
 
-def _ordered(kind: str, a: IntArray, b: IntArray) -> tuple[IntArray, IntArray]:
-    """Symmetric kinds are stored smaller id first (as the services do); drop self-lines and repeats."""
+def _ordered(kind: str, a: IntArray, b: IntArray, *, same_ends: bool) -> tuple[IntArray, IntArray]:
+    """Symmetric kinds are stored smaller id first (as the services do); drop self-lines and repeats.
+
+    `same_ends` says both ends are of one table (two members, two organisations): only then
+    is an equal id a self-line. A member and an organisation may share an id by chance, and
+    which ones do depends on where the database's sequences stand."""
     if kind in SYMMETRIC_KINDS:
         a, b = np.minimum(a, b), np.maximum(a, b)
-    keep = a != b
-    a, b = a[keep], b[keep]
+    if same_ends:
+        keep = a != b
+        a, b = a[keep], b[keep]
     if not len(a):
         return a, b
     # One int64 key per pair: a 1-D unique is far cheaper than np.unique(axis=0).
@@ -1325,7 +1330,12 @@ def _relationships(plan: _Plan, rng: np.random.Generator, org_id: IntArray, memb
     # Lines of one kind between the same two ends are one row, whichever rule made them.
     out: list[_Rel] = []
     for (kind, a_org, b_org), pieces in parts.items():
-        a, b = _ordered(kind, np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
+        a, b = _ordered(
+            kind,
+            np.concatenate([p[0] for p in pieces]),
+            np.concatenate([p[1] for p in pieces]),
+            same_ends=a_org == b_org,
+        )
         if len(a):
             strength = np.round(1 + rng.random(len(a)) * 4, 1)
             out.append((kind, a, b, a_org, b_org, strength))

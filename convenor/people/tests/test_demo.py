@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from statistics import median
 
+import numpy as np
 import pytest
 from django.contrib.auth import authenticate
 from django.db.models import Count, Q
@@ -10,7 +11,7 @@ from django.db.models import Count, Q
 from convenor.activity.models import Activity
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.models import StaffRole, User
-from convenor.people.demo import DEMO_PASSWORD, DEMO_SOURCE, build_demo
+from convenor.people.demo import DEMO_PASSWORD, DEMO_SOURCE, _ordered, build_demo
 from convenor.people.models import (
     SYMMETRIC_KINDS,
     Affiliation,
@@ -161,3 +162,16 @@ def test_demo_size_is_checked() -> None:
     with pytest.raises(ApplicationError) as err:
         build_demo(members=10)
     assert err.value.code == ErrorCode.VALIDATION
+
+
+def test_a_member_and_an_organisation_that_share_an_id_keep_their_line() -> None:
+    # An "advises" line runs from a member to an organisation; their ids come from two
+    # sequences and may be equal by chance, which is no self-line (the build must not
+    # depend on where the sequences stand, or the same seed would give another community).
+    ids = np.array([5, 6], dtype=np.int64)
+    a, b = _ordered(RelationshipKind.ADVISES, ids, ids.copy(), same_ends=False)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(5, 5), (6, 6)]
+    a, b = _ordered(RelationshipKind.KNOWS, ids, ids[::-1].copy(), same_ends=True)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(5, 6)]  # symmetric: once, smaller id first
+    a, b = _ordered(RelationshipKind.COLLEAGUE, ids, ids.copy(), same_ends=True)
+    assert not len(a)
