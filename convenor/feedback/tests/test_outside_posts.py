@@ -4,7 +4,9 @@ them: the services, the pages (staff only) and the API, with who may see what.""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from convenor.activity.models import Activity, Verb
 from convenor.api.tests.conftest import api_as
@@ -141,8 +143,11 @@ def test_the_list_paginates(world: World, admin_client: Client, tmp_path: object
     path = Path(str(tmp_path)) / "many.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     import_file(importer="reviews", path=path)
-    first = admin_client.get("/listening/posts/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        first = admin_client.get("/listening/posts/").content.decode()
     assert "Page 1 of 2" in first and "Review 29" in first and "Review 00" not in first
+    # A page of 25 posts costs a fixed handful of queries, not one (or more) per post.
+    assert len(queries) < 15, [q["sql"] for q in queries]
     assert "Review 00" in admin_client.get("/listening/posts/?page=2").content.decode()
 
 
