@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 PAGES = [
     "/listening/",
+    "/listening/posts/",
     "/listening/runs/",
     "/listening/share-of-voice/",
     "/listening/brands/",
@@ -78,6 +79,7 @@ def test_charts_and_hangouts_render_from_imports(world: World, brands: Brands, a
         services.import_file(importer=kind, path=path)
     sov = admin_client.get("/listening/share-of-voice/?segment=role").content.decode()
     assert "<svg" in sov and "<polyline" in sov and "Mailing list" in sov and "Contoso" in sov
+    assert "/ideas/from-outside-post/" in sov  # each latest mention is a step from an idea
     hang = admin_client.get("/listening/hangouts/?segment=organization").content.decode()
     assert "Talk with them in" in hang and "data-users.lists.example.org" in hang
     people = admin_client.get("/listening/people/").content.decode()
