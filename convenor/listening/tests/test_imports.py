@@ -265,3 +265,23 @@ def test_an_import_killed_mid_way_and_run_again_ends_like_one_clean_run(tmp_path
             ]
 
     assert state(killed) == state(clean)
+
+
+def test_a_long_import_keeps_no_query_log_even_with_debug_on(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory must not grow with the export: Django's query log (DEBUG, the default install)
+    # would keep every batch's SQL up to 9,000 queries.
+    from django.db import connection, reset_queries
+
+    from convenor.listening import pipeline
+
+    settings.DEBUG = True
+    monkeypatch.setattr(pipeline, "BATCH", 50)
+    export = tmp_path / "export.zip"
+    generate(export, people=40, messages=1000, channels=2, seed=5)
+    reset_queries()
+    run = services.import_file(importer="slack", path=export)
+    assert run.created == 1000
+    logged = len(connection.queries)
+    assert 0 < logged < 40, logged  # the run's last steps only, not 20 batches' worth
