@@ -12,7 +12,12 @@ For each size (default 100,000 members) in a fresh SQLite data folder (or `--dat
 3. ``floor``: the same aggregated line list (read back from the stored map, in memory), given to a
    bare igraph pipeline: weighted PageRank plus Leiden (igraph's, modularity), as the build runs them. ``ratio`` is the
    full build over the floor (target: at most 3 at 1M members).
-4. ``page``: a synthetic map of ``--page-nodes`` nodes (default 50,000) and four lines per node,
+4. ``incremental_update``: one day later, a day's worth of activity (the year's count over 365,
+   drawn from the year's own rows: realistic verbs, people and places) recorded over the day after
+   the build, then the daily update (`update_map`), timed: ``incremental_seconds`` and
+   ``incremental_over_full`` (target: at most 0.1). ``--verify-incremental`` then builds the same
+   window in full and checks that the lines are the same.
+5. ``page``: a synthetic map of ``--page-nodes`` nodes (default 50,000) and four lines per node,
    scored and laid out by the real analytics and stored as a snapshot, then served by
    ``convenor serve`` and opened in headless Chromium (Debian's, WebGL by SwiftShader): seconds
    from navigation to the map being drawn and answering (``data-ready``), cold (the server builds
@@ -23,6 +28,7 @@ Prints one JSON document.
     python bench/map.py                          # 100k members
     python bench/map.py --members 1000000        # 1M members, ~10M activities (long)
     python bench/map.py --members 5000 --page-nodes 5000   # a quick look
+    python bench/map.py --members 20000 --skip-page --verify-incremental   # the daily update, checked
 """
 
 from __future__ import annotations
@@ -158,6 +164,77 @@ def step_stored_build() -> dict[str, Any]:
         "communities": m.community_count,
         "reused": True,
     }
+
+
+def step_incremental(seed: int, verify: bool) -> dict[str, Any]:
+    """One day later: a day's worth of activity (the year's count over 365, drawn from the year's
+    own rows, so the verbs, people, places and sources are as realistic as the log) recorded over
+    the day after the build, then the daily update, timed. With `verify`, a full build of the
+    same window (as the snapshot 'bench-verify') must give the same lines."""
+    from datetime import timedelta
+
+    from convenor.activity.models import Activity
+    from convenor.graph.models import Map
+    from convenor.graph.services import update_map
+
+    m = Map.objects.get(label="")
+    in_window = np.array(
+        Activity.objects.filter(occurred_at__gte=m.window_from, occurred_at__lte=m.window_to).values_list(
+            "pk", flat=True
+        ),
+        dtype=np.int64,
+    )
+    day = max(1, round(len(in_window) / 365))
+    rng = np.random.default_rng(seed + 365)
+    pick = np.sort(rng.choice(in_window, size=min(day, len(in_window)), replace=False)).tolist()
+    fields = ("actor_id", "verb", "target_member_id", "target_org_id", "object_kind", "object_id", "place_kind",
+              "place_id", "source")  # fmt: skip
+    rows: list[tuple[Any, ...]] = []
+    for lo in range(0, len(pick), 5_000):
+        rows.extend(Activity.objects.filter(pk__in=pick[lo : lo + 5_000]).values_list(*fields))
+    offsets = rng.integers(0, 86_400, len(rows)).tolist()
+    fresh = [
+        Activity(**dict(zip(fields, r, strict=True)), origin_id=f"bench-day-{seed}-{m.last_activity_id}-{i}",
+                 occurred_at=m.window_to + timedelta(seconds=o), recorded_at=m.window_to + timedelta(seconds=o))
+        for i, (r, o) in enumerate(zip(rows, offsets, strict=True))
+    ]  # fmt: skip
+    Activity.objects.bulk_create(fresh, batch_size=5_000)
+    verbs: dict[str, int] = {}
+    for r in rows:
+        verbs[r[1]] = verbs.get(r[1], 0) + 1
+    later = m.window_to + timedelta(days=1)
+    t, c = time.perf_counter(), time.process_time()
+    result = update_map(now=later)
+    total = time.perf_counter() - t
+    out: dict[str, Any] = {
+        "activities_added": len(fresh),
+        "verbs_added": dict(sorted(verbs.items(), key=lambda kv: -kv[1])),
+        "seconds": round(total, 2),
+        "cpu_seconds": round(time.process_time() - c, 2),
+        "phases": {k: round(v, 2) for k, v in result.seconds.items()},
+        "lines_written": result.lines_changed,
+        "nodes": result.nodes,
+        "lines": result.lines,
+        "notes": result.warnings,
+        "peak_mb": _rss_mb(),
+    }
+    if verify:
+        from convenor.graph import services, update
+
+        if Map.objects.filter(label="bench-verify").exists():
+            services.snapshot_delete(label="bench-verify")
+        t = time.perf_counter()
+        full = services.snapshot_create(label="bench-verify", start=later - (m.window_to - m.window_from), end=later)
+        got, want = update.load(Map.objects.get(label="")).lines, update.load(full.map).lines
+        universe = update.universe_of(got, want)
+        gi, wi = update.line_ids(got, universe), update.line_ids(want, universe)
+        go, wo = np.argsort(gi), np.argsort(wi)
+        same_keys = np.array_equal(gi[go], wi[wo])
+        same = bool(same_keys and update.same_values(got.take(go), want.take(wo)).all())
+        out["verify"] = {"full_build_seconds": round(time.perf_counter() - t, 2), "same_lines": same,
+                         "lines_full": len(wi), "lines_updated": len(gi)}  # fmt: skip
+        services.snapshot_delete(label="bench-verify")
+    return out
 
 
 def step_floor() -> dict[str, Any]:
@@ -302,6 +379,8 @@ def _child(step: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--step", step, "--data", str(data), "--members", str(args.members),
            "--activities-per-member", str(args.activities_per_member), "--page-nodes", str(args.page_nodes),
            "--seed", str(args.seed)]  # fmt: skip
+    if args.verify_incremental:
+        cmd.append("--verify-incremental")
     if args.database_url:
         cmd += ["--database-url", args.database_url]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603  # this script
@@ -322,6 +401,12 @@ def main() -> int:
     ap.add_argument("--skip-page", action="store_true", help="skip the browser measurement")
     ap.add_argument("--skip-prepare", action="store_true", help="reuse the community already in --data")
     ap.add_argument("--skip-build", action="store_true", help="reuse the map already built in --data (its phases)")
+    ap.add_argument("--skip-incremental", action="store_true", help="skip the daily update's measurement")
+    ap.add_argument(
+        "--verify-incremental",
+        action="store_true",
+        help="after the daily update, build the same window in full and check the lines are the same",
+    )
     ap.add_argument("--step", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -333,6 +418,7 @@ def main() -> int:
             "stored_build": step_stored_build,
             "floor": step_floor,
             "page_map": lambda: step_page_map(args.page_nodes, args.seed),
+            "incremental": lambda: step_incremental(args.seed, args.verify_incremental),
         }[args.step]
         print(json.dumps(fn()))
         return 0
@@ -356,7 +442,16 @@ def main() -> int:
             # On a shared machine the processor time is the steadier comparison.
             report["ratio_cpu"] = round(report["build"]["cpu_seconds"] / report["floor"]["cpu_seconds"], 2)
         report["targets"] = {"ratio_at_most": 3.0, "peak_mb_under": 8192}
-    report["incremental_update"] = None  # not implemented yet: a daily update is a full build (see docs/map.md)
+    if not args.skip_incremental:
+        # After the build and the floor (which read the built map): it adds a day of activity.
+        inc = _child("incremental", data, args)
+        report["incremental_update"] = inc
+        if "seconds" in inc and "seconds" in report["build"]:
+            report["incremental_seconds"] = inc["seconds"]
+            report["incremental_over_full"] = round(inc["seconds"] / report["build"]["seconds"], 3)
+            if inc.get("cpu_seconds") and report["build"].get("cpu_seconds"):
+                report["incremental_over_full_cpu"] = round(inc["cpu_seconds"] / report["build"]["cpu_seconds"], 3)
+            report.setdefault("targets", {})["incremental_over_full_at_most"] = 0.1
     if not args.skip_page:
         report["page_map"] = _child("page_map", data, args)
         env = dict(os.environ, CONVENOR_DATA_DIR=str(data))

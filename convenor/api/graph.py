@@ -31,7 +31,8 @@ class MapOut(Schema):
     label: str = Field(description="The snapshot's label; empty for the current map.")
     window_from: datetime
     window_to: datetime
-    built_at: datetime
+    built_at: datetime = Field(description="When its full build ran.")
+    updated_at: datetime | None = Field(None, description="When the daily update last ran on it, if ever.")
     node_count: int
     line_count: int
     community_count: int
@@ -251,3 +252,11 @@ def map_build(request: HttpRequest, payload: BuildIn) -> Map:
     """Rebuild the current map now (large communities: prefer `convenor map build` from cron)."""
     _staff(request)
     return services.build_map(window_days=payload.window_days).map
+
+
+@router.post("/map/update", response={200: MapOut, **ERRORS})
+def map_update(request: HttpRequest) -> Map:
+    """Fold what happened since the last build or update into the current map (the daily update;
+    409 when the weights or window changed and a full build is needed)."""
+    _staff(request)
+    return services.update_map().map

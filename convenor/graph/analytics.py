@@ -185,13 +185,12 @@ def reach_exact(degree: I64) -> bool:
 
 def person_degree(lines: Lines) -> I64:
     """Each node's number of distinct people one step away (any person-to-person line)."""
+    n = lines.n
     people = person_mask(lines)
     pp = people[lines.src] & people[lines.dst]
     a, b = lines.src[pp], lines.dst[pp]
-    pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0) if pp.any() else None
-    if pairs is None:
-        return np.zeros(lines.n, dtype=np.int64)
-    return (np.bincount(pairs[:, 0], minlength=lines.n) + np.bincount(pairs[:, 1], minlength=lines.n)).astype(np.int64)
+    pairs = np.unique(np.minimum(a, b) * np.int64(n) + np.maximum(a, b))
+    return (np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)).astype(np.int64)
 
 
 def org_ties(lines: Lines, org_of: I64) -> tuple[I64, I64]:
@@ -326,6 +325,31 @@ def score(lines: Lines, org_node: I64, *, seed: int = SEED) -> Scores:
     )
 
 
+def keep_numbers(community: I64, previous: I64) -> I64:
+    """Number the communities as before where they carry on: each takes the previous number most
+    of its nodes had (the biggest overlaps choose first), if still free; the others get unused
+    numbers. So a community keeps its number, and its colour, from day to day."""
+    if not len(community) or not (previous >= 0).any():
+        return community
+    k = int(community.max()) + 1
+    span = int(previous.max()) + 1
+    known = previous >= 0
+    pairs, counts = np.unique(community[known] * span + previous[known], return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    number = np.full(k, -1, dtype=np.int64)
+    taken: set[int] = set()
+    for pair in pairs[order].tolist():
+        new, old = divmod(pair, span)
+        if number[new] < 0 and old not in taken:
+            number[new] = old
+            taken.add(old)
+    free = (i for i in range(k + span) if i not in taken)
+    for c in np.flatnonzero(number < 0).tolist():
+        number[c] = next(free)
+    out: I64 = number[community]
+    return out
+
+
 @dataclass
 class Previous:
     """What the daily update keeps from the stored map, aligned with the updated map's nodes:
@@ -395,6 +419,7 @@ def rescore(lines: Lines, org_node: I64, previous: Previous, *, seed: int = SEED
     if len(active) <= BETWEENNESS_EXACT_NODES:
         bt, sampled = brokerage(lines, seed=seed)
     comm, count = communities(lines, seed=seed, initial=np.where(previous.known, previous.community, -1))
+    comm = keep_numbers(comm, np.where(previous.known, previous.community, -1))
     exact_now = reach_exact(person_degree(lines))
     if exact_now and previous.reach_exact and previous.reach_changed is not None:
         reach, exact = reach2(lines, only=previous.reach_changed, previous=np.where(previous.known, previous.reach2, 0))

@@ -45,7 +45,8 @@ class MapBuildResult:
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in self.lines_by_kind.items() if v)
-        verb = f"Updated the current map ({self.lines_changed:,} lines new or changed)" if self.updated else "Built"
+        changed = f"{self.lines_changed:,} line{'' if self.lines_changed == 1 else 's'} new or changed"
+        verb = f"Updated the current map ({changed})" if self.updated else "Built"
         head = (
             f"{verb} {'' if self.updated else self.map}".rstrip() + f": {self.nodes:,} nodes, {self.lines:,} lines"
             f"{' (' + kinds + ')' if kinds else ''}, {self.communities:,} communities"
@@ -209,6 +210,12 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             old = list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
             if old:
                 _delete_maps(old)
+    if not label:
+        rows = _inserted_rows(m, len(lines.kind), after=0)
+        if rows is not None:
+            kept = update.keyed(lines)
+            kept.weight = np.round(kept.weight, 4)
+            update.save_cache(m, kept, rows, lines.src, lines.dst)
     tick(5, total)
     by_kind = {str(k): int((lines.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
     return MapBuildResult(
@@ -340,8 +347,9 @@ def update_map(
     seconds["describe"] = time.perf_counter() - t
     tick(4, total)
 
+    diff = _line_diff(stored, merged, pos)
     t = time.perf_counter()
-    previous = _previous(merged, known, at_old, stored, universe)
+    previous = _previous(merged, known, at_old, stored, diff)
     scores = analytics.rescore(merged, org_node, previous)
     seconds["analytics"] = time.perf_counter() - t
     tick(5, total)
@@ -351,7 +359,8 @@ def update_map(
         warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
 
     t = time.perf_counter()
-    changed = _store_update(m, stored, merged, pos, info, scores, declared, start=start, end=end, last_id=last_id)
+    changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, start=start, end=end,
+                            last_id=last_id)  # fmt: skip
     seconds["store"] = time.perf_counter() - t
     m.refresh_from_db()
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
@@ -447,8 +456,51 @@ def _describe_update(
     return build.NodeInfo(label=label, role=role, org_id=org)
 
 
+@dataclass
+class LineDiff:
+    """The updated lines at their map positions against the stored rows: which to write again
+    (new or changed) and which stored rows to keep."""
+
+    src: build.I64
+    dst: build.I64
+    undirected: np.ndarray
+    weight: build.F64  # as stored (4 decimals)
+    write: build.I64  # merged line indexes
+    kept_rows: np.ndarray  # over the stored lines
+
+
+def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> LineDiff:
+    # Undirected lines keep the smaller position first.
+    src, dst = pos[merged.src], pos[merged.dst]
+    undirected = ~np.isin(merged.kind, list(build.DIRECTED_LINES))
+    swap = undirected & (src > dst)
+    src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
+    weight = np.round(merged.weight, 4)
+    keys_m = update.keyed(merged)
+    universe = update.universe_of(keys_m, stored.lines)
+    ids_m = update.line_ids(keys_m, universe)
+    ids_s = update.line_ids(stored.lines, universe)
+    hit, at = update.match(ids_m, ids_s)
+    same = hit.copy()
+    if hit.any():
+        h = np.flatnonzero(hit)
+        o = at[h]
+        same[h] = (
+            (src[h] == stored.line_src[o])
+            & (dst[h] == stored.line_dst[o])
+            & (weight[h] == stored.lines.weight[o])
+            & (merged.evidence[h] == stored.lines.evidence[o])
+            & (merged.first[h] == stored.lines.first[o])
+            & (merged.last[h] == stored.lines.last[o])
+            & (merged.basis[h] == stored.lines.basis[o])
+        )
+    kept_rows = np.zeros(len(ids_s), dtype=bool)
+    kept_rows[at[same]] = True
+    return LineDiff(src, dst, undirected, weight, np.flatnonzero(~same), kept_rows)
+
+
 def _previous(
-    merged: build.Lines, known: np.ndarray, at_old: build.I64, stored: update.Stored, universe: build.I64
+    merged: build.Lines, known: np.ndarray, at_old: build.I64, stored: update.Stored, diff: LineDiff
 ) -> analytics.Previous:
     """What the scores keep from the stored map, aligned with the merged map's nodes."""
     n = merged.n
@@ -458,19 +510,14 @@ def _previous(
         out[known] = values[at_old[known]]
         return out
 
-    # Two-step reach may change only around person-to-person lines gained or lost.
-    member = build.KIND_CODE["member"]
-    people_s = stored.lines.a // build.KEY_SHIFT == member
-    people_s &= stored.lines.b // build.KEY_SHIFT == member
-    keys_m = update.keyed(merged)
-    people_m = (keys_m.a // build.KEY_SHIFT == member) & (keys_m.b // build.KEY_SHIFT == member)
-
-    def pairs(k: update.Keyed, sel: np.ndarray) -> set[tuple[int, int]]:
-        a, b = np.minimum(k.a[sel], k.b[sel]), np.maximum(k.a[sel], k.b[sel])
-        return set(zip(a.tolist(), b.tolist(), strict=True))
-
-    flipped = pairs(stored.lines, people_s) ^ pairs(keys_m, people_m)
-    ends = np.unique(np.array([k for pair in flipped for k in pair], dtype=np.int64))
+    # Two-step reach may change only around person-to-person lines gained or lost, so around
+    # lines written again or dropped.
+    ends = np.unique(
+        np.concatenate([
+            merged.keys[merged.src[diff.write]], merged.keys[merged.dst[diff.write]],
+            stored.lines.a[~diff.kept_rows], stored.lines.b[~diff.kept_rows],
+        ])
+    )  # fmt: skip
     hit, at = update.match(ends, merged.keys)
     around = at[hit]
     if len(around):
@@ -499,6 +546,7 @@ def _store_update(
     stored: update.Stored,
     merged: build.Lines,
     pos: build.I64,
+    diff: LineDiff,
     info: build.NodeInfo,
     scores: analytics.Scores,
     declared: update.Keyed,
@@ -510,35 +558,8 @@ def _store_update(
     """Write the update in one transaction: the lines that changed (deleted and written again),
     all nodes (their scores moved), the declared part, and the map's window and watermark.
     Returns how many lines were written."""
-    # The merged lines at their map positions; undirected ones keep the smaller position first.
-    src, dst = pos[merged.src], pos[merged.dst]
-    undirected = ~np.isin(merged.kind, list(build.DIRECTED_LINES))
-    swap = undirected & (src > dst)
-    src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
-    weight = np.round(merged.weight, 4)
-    keys_m = update.keyed(merged)
-    universe = update.universe_of(keys_m, stored.lines)
-    ids_m = update.line_ids(keys_m, universe)
-    ids_s = update.line_ids(stored.lines, universe)
-    hit, at = update.match(ids_m, ids_s)
-    same = hit.copy()
-    if hit.any():
-        h = np.flatnonzero(hit)
-        o = at[h]
-        same[h] = (
-            (src[h] == stored.line_src[o])
-            & (dst[h] == stored.line_dst[o])
-            & (weight[h] == stored.lines.weight[o])
-            & (merged.evidence[h] == stored.lines.evidence[o])
-            & (merged.first[h] == stored.lines.first[o])
-            & (merged.last[h] == stored.lines.last[o])
-            & (merged.basis[h] == stored.lines.basis[o])
-        )
-    kept_rows = np.zeros(len(ids_s), dtype=bool)
-    kept_rows[at[same]] = True
-    drop = stored.line_row[~kept_rows]
-    write = np.flatnonzero(~same)
-
+    src, dst, undirected, weight, write = diff.src, diff.dst, diff.undirected, diff.weight, diff.write
+    drop = stored.line_row[~diff.kept_rows]
     order = np.argsort(pos)  # merged node index by map position
     with transaction.atomic():
         locked = (
@@ -552,12 +573,10 @@ def _store_update(
                 "The current map changed (rebuilt or updated) while this update ran; nothing was written."
                 " Run the update again.",
             )
+        _delete_rows(Line._meta.db_table, drop)
         with connection.cursor() as cursor:
-            line_t = Line._meta.db_table
-            ids = drop.tolist()
-            for lo in range(0, len(ids), 5_000):
-                chunk = ids[lo : lo + 5_000]
-                cursor.execute(f"DELETE FROM {line_t} WHERE id IN ({','.join(['%s'] * len(chunk))})", chunk)  # noqa: S608  # fixed table name and placeholders
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Line._meta.db_table}")  # noqa: S608  # fixed table name
+            max_before = int(cursor.fetchone()[0])
         rows = zip(
             [m.pk] * len(write),
             [build.LINE_ORDER[k] for k in merged.kind[write].tolist()],
@@ -572,10 +591,17 @@ def _store_update(
             strict=True,
         )
         bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
-        Node.objects.filter(map=m)._raw_delete(Node.objects.db)
-        _store_nodes(m, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order))
-        DeclaredLine.objects.filter(map=m)._raw_delete(DeclaredLine.objects.db)
-        _store_declared(m, declared)
+        _store_node_changes(m, stored, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order))
+        # The declared part: only the declarations that changed.
+        decl_u = update.universe_of(declared, stored.declared)
+        hit_d, at_d = update.match(update.line_ids(declared, decl_u), update.line_ids(stored.declared, decl_u))
+        same_d = hit_d.copy()
+        if hit_d.any():
+            same_d[hit_d] = update.same_values(declared.take(hit_d), stored.declared.take(at_d[hit_d]))
+        kept_d = np.zeros(len(stored.declared), dtype=bool)
+        kept_d[at_d[same_d]] = True
+        _delete_rows(DeclaredLine._meta.db_table, stored.declared_row[~kept_d])
+        _store_declared(m, declared.take(~same_d))
         Map.objects.filter(pk=m.pk).update(
             window_from=start,
             window_to=end,
@@ -585,7 +611,104 @@ def _store_update(
             community_count=scores.communities,
             updated_at=timezone.now(),
         )
+    m.refresh_from_db()
+    new_rows = _inserted_rows(m, len(write), after=max_before)
+    if new_rows is None:
+        update.drop_cache(m)
+    else:
+        kept = diff.kept_rows
+        written = update.keyed(merged).take(write)
+        written.weight = weight[write]
+        update.save_cache(
+            m,
+            update.concat(stored.lines.take(kept), written),
+            np.concatenate([stored.line_row[kept], new_rows]),
+            np.concatenate([stored.line_src[kept], src[write]]),
+            np.concatenate([stored.line_dst[kept], dst[write]]),
+        )
     return len(write)
+
+
+RANK_TABLE = "graph_update_rank"
+
+
+def _store_node_changes(
+    m: Map, stored: update.Stored, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores
+) -> None:
+    """Write the nodes at their positions: nodes new, moved or with any score other than influence
+    changed are written again; the others (most) only get their influence, in one statement."""
+    n, n_old = len(keys), len(stored.node_keys)
+    common = min(n, n_old)
+    bk = scores.by_kind
+    counts = np.column_stack([
+        scores.degree, bk["connection"], bk["participation"], bk["influence"], bk["prospecting"], bk["channel"],
+        scores.internal, scores.external,
+    ])  # fmt: skip
+    c = slice(0, common)
+    steady = (
+        (keys[c] == stored.node_keys[c])
+        & np.array([a == b for a, b in zip(info.label[:common], stored.label[:common], strict=True)], dtype=bool)
+        & np.array([a == b for a, b in zip(info.role[:common], stored.role[:common], strict=True)], dtype=bool)
+        & (info.org_id[c] == stored.org_id[c])
+        & (scores.community[c] == stored.community[c])
+        & (scores.brokerage[c] == stored.brokerage[c])
+        & (scores.reach2[c] == stored.reach2[c])
+        & (np.round(scores.x[c], 2) == stored.x[c])
+        & (np.round(scores.y[c], 2) == stored.y[c])
+        & (counts[c] == stored.counts[c]).all(axis=1)
+    )
+    rewrite = np.concatenate([np.flatnonzero(~steady), np.arange(common, n)])
+    gone = np.concatenate([np.flatnonzero(~steady), np.arange(n, n_old)])
+    node_t = Node._meta.db_table
+    with connection.cursor() as cursor:
+        rows = gone.tolist()
+        for lo in range(0, len(rows), 5_000):
+            chunk = rows[lo : lo + 5_000]
+            cursor.execute(
+                f"DELETE FROM {node_t} WHERE map_id = %s AND idx IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608  # fixed table name and placeholders
+                [m.pk, *chunk],
+            )
+    _store_nodes(m, keys, info, scores, only=rewrite)
+    moved = np.flatnonzero(steady)
+    moved = moved[scores.pagerank[moved] != stored.pagerank[moved]]
+    if not len(moved):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {RANK_TABLE} (idx INTEGER PRIMARY KEY, pagerank DOUBLE PRECISION)")
+        bulk_insert(RANK_TABLE, ("idx", "pagerank"), zip(moved.tolist(), scores.pagerank[moved].tolist(), strict=True))
+        cursor.execute(
+            f"UPDATE {node_t} SET pagerank = r.pagerank FROM {RANK_TABLE} r"  # noqa: S608  # fixed table names
+            f" WHERE {node_t}.map_id = %s AND {node_t}.idx = r.idx",
+            [m.pk],
+        )
+        cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
+
+
+def _inserted_rows(m: Map, count: int, *, after: int) -> build.I64 | None:
+    """The ids of the `count` lines just written to map `m` (numbered above `after`), in the order
+    written, when they are numbered one after another (None otherwise: the cache is then skipped)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MIN(id), MAX(id), COUNT(*) FROM {Line._meta.db_table} WHERE map_id = %s AND id > %s",  # noqa: S608  # fixed table name
+            [m.pk, after],
+        )
+        lo, hi, n = cursor.fetchone()
+    if n != count:
+        return None
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    if int(hi) - int(lo) + 1 != count:
+        return None
+    return np.arange(int(lo), int(hi) + 1, dtype=np.int64)
+
+
+def _delete_rows(table: str, ids: build.I64) -> None:
+    rows = ids.tolist()
+    with connection.cursor() as cursor:
+        for lo in range(0, len(rows), 5_000):
+            chunk = rows[lo : lo + 5_000]
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({','.join(['%s'] * len(chunk))})", chunk)  # noqa: S608  # fixed table name and placeholders
 
 
 def _permute_info(info: build.NodeInfo, order: build.I64) -> build.NodeInfo:
@@ -675,9 +798,20 @@ def _store_declared(m: Map, declared: update.Keyed) -> None:
     bulk_insert(DeclaredLine._meta.db_table, cols, rows)
 
 
-def _store_nodes(m: Map, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores) -> None:
-    """Write the nodes of `m` in the order of `keys` (their positions 0..n-1)."""
+def _store_nodes(
+    m: Map, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores, *, only: build.I64 | None = None
+) -> None:
+    """Write the nodes of `m` in the order of `keys` (their positions 0..n-1), or only those at
+    the positions `only`."""
+    if only is not None:
+        pick = only.tolist()
+        keys = keys[only]
+        info = build.NodeInfo(
+            label=[info.label[i] for i in pick], role=[info.role[i] for i in pick], org_id=info.org_id[only]
+        )
+        scores = _permute_scores(scores, only)
     n = len(keys)
+    positions = range(n) if only is None else pick
     kinds = update.node_kinds(keys)
     refs = (keys % build.KEY_SHIFT).tolist()
     org = [None if o < 0 else o for o in info.org_id.tolist()]
@@ -690,7 +824,7 @@ def _store_nodes(m: Map, keys: build.I64, info: build.NodeInfo, scores: analytic
     )  # fmt: skip
     node_rows = zip(
         [m.pk] * n,
-        range(n),
+        positions,
         kinds,
         refs,
         [s[:200] for s in info.label],

@@ -11,10 +11,12 @@ is the stored one plus what is new. All of it is numpy over arrays, never a loop
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.db import connection
 
 from convenor.graph import build
@@ -60,6 +62,10 @@ def keyed(lines: Lines) -> Keyed:
     )  # fmt: skip
 
 
+def concat(*parts: Keyed) -> Keyed:
+    return Keyed(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+
 def empty() -> Keyed:
     e = np.empty(0, dtype=np.int64)
     return Keyed(e, e, e, np.empty(0), e, e, e, e)
@@ -97,6 +103,11 @@ def person_ends(lines: Keyed) -> I64:
     return np.unique(people % build.KEY_SHIFT)
 
 
+# The node's whole-number scores, in the order Stored.counts holds them.
+COUNT_COLUMNS = ("degree", "deg_connection", "deg_participation", "deg_influence", "deg_prospecting", "deg_channel",
+                 "internal_ties", "external_ties")  # fmt: skip
+
+
 @dataclass
 class Stored:
     """The current map as stored: nodes by position, lines by key with their row ids, and the
@@ -111,11 +122,14 @@ class Stored:
     reach2: I64
     x: F64
     y: F64
+    pagerank: F64
+    counts: npt.NDArray[np.int64]  # by COUNT_COLUMNS
     lines: Keyed
     line_row: I64  # graph_line.id per line
     line_src: I64  # stored node positions (as written)
     line_dst: I64
     declared: Keyed
+    declared_row: I64  # graph_declaredline.id per declared line
 
 
 def _columns(sql: str, params: list[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
@@ -138,12 +152,12 @@ def _f(col: npt.NDArray[np.object_]) -> F64:
 
 def load(m: Map) -> Stored:
     """Read the stored map back into arrays: one query for the nodes, one per kind of line."""
-    node_t, line_t, decl_t = Node._meta.db_table, Line._meta.db_table, DeclaredLine._meta.db_table
-    idx, kind, ref, label, role, org, comm, brok, reach, x, y = _columns(
-        f"SELECT idx, kind, ref_id, label, role, org_id, community, brokerage, reach2, x, y FROM {node_t}"  # noqa: S608  # fixed table names; values are parameters
-        " WHERE map_id = %s ORDER BY idx",
+    node_t = Node._meta.db_table
+    idx, kind, ref, label, role, org, comm, brok, reach, x, y, pr, *counts = _columns(
+        f"SELECT idx, kind, ref_id, label, role, org_id, community, brokerage, reach2, x, y, pagerank,"  # noqa: S608  # fixed table names; values are parameters
+        f" {', '.join(COUNT_COLUMNS)} FROM {node_t} WHERE map_id = %s ORDER BY idx",
         [m.pk],
-        11,
+        12 + len(COUNT_COLUMNS),
     )
     n = len(idx)
     if n and not np.array_equal(_i(idx), np.arange(n)):
@@ -154,6 +168,42 @@ def load(m: Map) -> Stored:
         codes = np.array([KIND_CODE[str(k)] for k in uniq], dtype=np.int64)
         node_keys = codes[inv] * build.KEY_SHIFT + _i(ref)
 
+    cached = _read_cache(m, node_keys)
+    if cached is not None:
+        lines, row, src_i, dst_i = cached
+    else:
+        lines, row, src_i, dst_i = _read_lines(m, node_keys)
+    decl_t = DeclaredLine._meta.db_table
+    drow, dk, da, db, dw, de, df, dl, dbits = _columns(
+        f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
+        " WHERE map_id = %s",
+        [m.pk],
+        9,
+    )
+    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
+    return Stored(
+        node_keys=node_keys,
+        label=[str(s) for s in label],
+        role=[str(s) for s in role],
+        org_id=np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
+        community=np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
+        brokerage=_f(brok),
+        reach2=_i(reach),
+        x=_f(x),
+        y=_f(y),
+        pagerank=_f(pr),
+        counts=np.column_stack([_i(c) for c in counts]) if n else np.zeros((0, len(COUNT_COLUMNS)), dtype=np.int64),
+        lines=lines,
+        line_row=row,
+        line_src=src_i,
+        line_dst=dst_i,
+        declared=declared,
+        declared_row=_i(drow),
+    )
+
+
+def _read_lines(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64]:
+    line_t = Line._meta.db_table
     first_sql = build._epoch_sql("first_seen")
     last_sql = build._epoch_sql("last_seen")
     parts: list[tuple[I64, I64, I64, F64, I64, I64, I64, I64, I64]] = []
@@ -179,30 +229,56 @@ def load(m: Map) -> Stored:
         np.concatenate([p[5] for p in parts]), np.concatenate([p[6] for p in parts]),
         np.concatenate([p[7] for p in parts]),
     )  # fmt: skip
+    return lines, row, src_i, dst_i
 
-    dk, da, db, dw, de, df, dl, dbits = _columns(
-        f"SELECT kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
-        " WHERE map_id = %s",
-        [m.pk],
-        8,
-    )
-    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
-    return Stored(
-        node_keys=node_keys,
-        label=[str(s) for s in label],
-        role=[str(s) for s in role],
-        org_id=np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
-        community=np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
-        brokerage=_f(brok),
-        reach2=_i(reach),
-        x=_f(x),
-        y=_f(y),
-        lines=lines,
-        line_row=row,
-        line_src=src_i,
-        line_dst=dst_i,
-        declared=declared,
-    )
+
+def _cache_path(m: Map) -> Path:
+    return Path(settings.DATA_DIR) / "map-cache" / f"lines-{m.pk}.npz"
+
+
+def _stamp(m: Map) -> I64:
+    """What a cache of the map's lines must match: the map, its watermark, window and counts."""
+    return np.array(
+        [m.pk, m.last_activity_id, int(m.window_to.timestamp() * 1_000_000), int(m.built_at.timestamp() * 1_000_000),
+         m.line_count, m.node_count],
+        dtype=np.int64,
+    )  # fmt: skip
+
+
+def save_cache(m: Map, lines: Keyed, row: I64, src: I64, dst: I64) -> None:
+    """Keep the map's lines as arrays beside the database, so the next update need not read them
+    back row by row. Written after the map's transaction, stamped; a cache whose stamp does not
+    match the map is ignored (the lines are then read from the database)."""
+    path = _cache_path(m)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        np.savez(f, stamp=_stamp(m), row=row, src=src, dst=dst, **{k: getattr(lines, k) for k in _FIELDS})
+    tmp.replace(path)
+    for other in path.parent.glob("lines-*.npz"):
+        if other != path:
+            other.unlink(missing_ok=True)
+
+
+def drop_cache(m: Map) -> None:
+    _cache_path(m).unlink(missing_ok=True)
+
+
+def _read_cache(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64] | None:
+    path = _cache_path(m)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            if not np.array_equal(data["stamp"], _stamp(m)):
+                return None
+            lines = Keyed(*(np.asarray(data[k]) for k in _FIELDS))
+            row, src, dst = np.asarray(data["row"]), np.asarray(data["src"]), np.asarray(data["dst"])
+    except (OSError, ValueError, KeyError):
+        return None
+    if len(row) != m.line_count or (len(src) and int(max(src.max(), dst.max())) >= len(node_keys)):
+        return None
+    return lines, row, src, dst
 
 
 def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:

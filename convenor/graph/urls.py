@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("", views.map_page, name="index"),
     path("data.json", views.map_data, name="data"),
     path("build/", views.map_build, name="build"),
+    path("update/", views.map_update, name="update"),
     path("people/<int:member_id>.json", views.member_ego, name="member_ego"),
     path("organizations/<int:org_id>.json", views.org_ego, name="org_ego"),
     path("snapshots/", views.snapshot_list, name="snapshots"),

@@ -87,7 +87,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
     except ApplicationError:
         if name:
             raise
-    data_url = reverse("map:data") + (f"?snapshot={name}" if name else "")
+    # The data's address names the map's last refresh, so a browser never keeps an outdated copy.
+    version = int(current.refreshed_at.timestamp() * 1_000_000) if current else 0
+    data_url = reverse("map:data") + (f"?snapshot={name}&v={version}" if name else f"?v={version}")
     return render(
         request,
         "web/map/index.html",
@@ -108,9 +110,10 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_data(request: HttpRequest) -> HttpResponse:
     access.require_map(_viewer(request))
     m = _map_or_404(request.GET.get("snapshot", ""))
-    # The payload of a stored map never changes: cache it on disk, compressed, by map and build time.
+    # The payload of a stored map changes only when it is rebuilt or updated: cache it on disk,
+    # compressed, by map and time of its last refresh.
     folder = settings.DATA_DIR / "map-cache"
-    path = folder / f"{m.pk}-{int(m.built_at.timestamp())}.json.gz"
+    path = folder / f"{m.pk}-{int(m.refreshed_at.timestamp() * 1_000_000)}.json.gz"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{m.pk}-*.json.gz"):
@@ -175,6 +178,20 @@ def map_build(request: HttpRequest) -> HttpResponse:
         days = -1
     try:
         result = services.build_map(window_days=days)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+        return redirect("map:index")
+    messages.success(request, result.summary())
+    return redirect("map:index")
+
+
+@_page_errors
+@require_POST
+def map_update(request: HttpRequest) -> HttpResponse:
+    """The daily update, run now: fold what is new since the last build or update into the map."""
+    access.require_map(_viewer(request))
+    try:
+        result = services.update_map()
     except ApplicationError as err:
         messages.error(request, err.message)
         return redirect("map:index")

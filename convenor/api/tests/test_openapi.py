@@ -130,6 +130,7 @@ ENDPOINTS = {
     ("delete", "/api/v1/map/snapshots/{label}"),
     ("get", "/api/v1/map/compare"),
     ("post", "/api/v1/map/build"),
+    ("post", "/api/v1/map/update"),
 }
 
 

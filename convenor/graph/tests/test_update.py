@@ -5,19 +5,24 @@ leaves the map as it was when stopped or overtaken, and refuses a changed config
 from __future__ import annotations
 
 import contextlib
+import gzip
+import json
 import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from convenor.activity.models import Activity, Verb
 from convenor.activity.services import record
+from convenor.api.tests.conftest import Api, api_as
 from convenor.cli import main
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.testing import World
-from convenor.graph import build
+from convenor.graph import build, update
 from convenor.graph.models import DeclaredLine, Line, Map, Node
 from convenor.graph.services import build_map, snapshot_create, update_map
 from convenor.people.models import Affiliation, Member, Relationship, RelationshipKind, Role
@@ -56,6 +61,19 @@ def lines_of(m: Map) -> dict[LineKey, tuple[Any, ...]]:
     assert used == set(nodes.values()), "every node has a line"
     assert len(out) == m.line_count
     return out
+
+
+def assert_cache_matches(m: Map) -> None:
+    keys = update.load(m).node_keys
+    cached = update._read_cache(m, keys)
+    assert cached is not None, "the update kept its lines beside the database"
+    from_db = update._read_lines(m, keys)
+
+    def table(lines: update.Keyed, row: Any, src: Any, dst: Any) -> list[tuple[int, ...]]:
+        cols = [row, src, dst, *(getattr(lines, f) for f in ("kind", "a", "b", "evidence", "first", "last", "basis"))]
+        return sorted(zip(*(c.tolist() for c in cols), np.round(lines.weight, 6).tolist(), strict=True))
+
+    assert table(*cached) == table(*from_db)
 
 
 class Community:
@@ -138,6 +156,7 @@ def test_an_update_gives_the_lines_of_a_full_build(world: World, lounge: Space, 
     t = timezone.now() - timedelta(days=60)
     town.act(150, around=t)
     build_map(window_days=365, now=t)
+    assert_cache_matches(Map.objects.get(label=""))
     for step in range(4):
         # A day or a few later (now and then the same moment), some activity, now and then
         # dated back, forward, or into the part of the window that slid out.
@@ -162,6 +181,8 @@ def test_an_update_gives_the_lines_of_a_full_build(world: World, lounge: Space, 
         b = {(k, r): (d, round(p, 9)) for k, r, d, p in Node.objects.filter(map=full).values_list(
             "kind", "ref_id", "degree", "pagerank")}  # fmt: skip
         assert a == b
+        # The lines kept beside the database for the next update are the stored ones, row ids included.
+        assert_cache_matches(updated)
         # The declared part kept for the next update is the one in force now.
         kept = DeclaredLine.objects.filter(map=updated).count()
         declared = build.fold(build.gather_declared(build.Raw(), start=t - timedelta(days=365), end=t),
@@ -264,3 +285,30 @@ def test_the_command_line_updates(world: World, lounge: Space, capsys: pytest.Ca
     with pytest.raises(SystemExit):
         main(["map", "build", "--incremental", "--window", "30"])
     assert "covers 365 days" in capsys.readouterr().err
+
+
+def test_the_page_and_the_api_update(world: World, lounge: Space, admin_client: Client, globex_client: Client) -> None:
+    town = Community(world, lounge, random.Random(9))
+    town.act(40, around=timezone.now())
+    resp = admin_client.post("/map/update/", follow=True)
+    assert b"no map to update yet" in resp.content
+    build_map()
+    page = admin_client.get("/map/").content.decode()
+    assert 'action="/map/update/"' in page and "data-map-updated" not in page
+    data_url = page.split('data-src="')[1].split('"')[0]
+    town.act(5, around=timezone.now(), spread_days=0, ahead_days=0)
+    resp = admin_client.post("/map/update/", follow=True)
+    assert b"Updated the current map" in resp.content
+    page = admin_client.get("/map/").content.decode()
+    assert "data-map-updated" in page
+    new_url = page.split('data-src="')[1].split('"')[0].replace("&amp;", "&")
+    assert new_url != data_url.replace("&amp;", "&")
+    data = json.loads(gzip.decompress(admin_client.get(new_url, HTTP_ACCEPT_ENCODING="gzip").content))
+    assert len(data["nodes"]["kind"]) == Map.objects.get(label="").node_count
+    assert b"updated" in admin_client.get("/map/snapshots/").content
+    # Members may not.
+    assert globex_client.post("/map/update/").status_code == 404
+    admin: Api = api_as(world.admin)
+    done = admin.post("/map/update", {})
+    assert done.status == 200 and done.body["updated_at"] and done.body["line_count"] > 0
+    assert api_as(world.globex_user).post("/map/update", {}).status == 404

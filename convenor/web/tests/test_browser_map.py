@@ -131,3 +131,26 @@ def test_a_member_sees_their_ego_map(webgl_browser: Any, live_server: Any, world
         assert page.goto(f"{base}/map/").status == 404
     finally:
         ctx.close()
+
+
+def test_the_update_button_folds_new_activity_into_the_map(webgl_browser: Any, live_server: Any, world: World) -> None:
+    _community(world)
+    base = live_server.url
+    ctx, page = _login(webgl_browser, base, "admin@northwind.example", "/map/")
+    try:
+        page.wait_for_selector("[data-map][data-ready=yes]")
+        before = int(page.get_attribute("[data-map]", "data-nodes") or 0)
+        assert page.locator("[data-map-updated]").count() == 0
+        newcomer = member_create(name="Nora Newcomer", email="nora@globex.example", role=Role.CUSTOMER)
+        record(actor=newcomer, verb=Verb.REPLIED, target_member=world.globex_member, origin_id="nora")
+        page.click("form[action='/map/update/'] button")
+        page.wait_for_selector("text=Updated the current map")
+        page.wait_for_selector("[data-map][data-ready=yes]")
+        assert page.locator("[data-map-updated]").is_visible()
+        assert int(page.get_attribute("[data-map]", "data-nodes") or 0) == before + 1
+        page.fill("[data-map-search]", "Nora")
+        page.click("[data-map-results] button >> nth=0")
+        page.wait_for_selector("[data-map-details] h3:has-text('Nora Newcomer')")
+        page.screenshot(path=str(SCREENSHOTS / "map-updated.png"), full_page=True)
+    finally:
+        ctx.close()
