@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from convenor.graph.models import Line as MapLine
@@ -154,6 +156,24 @@ def _day(value: datetime | None) -> int:
     return -1 if value is None else int(value.timestamp() // 86_400)
 
 
+def _whole_map_lines(m: Map, hide_kinds: Collection[str]) -> list[tuple[Any, ...]]:
+    """Every line of `m` as (kind, source, target, weight, first day, last day), days since the
+    epoch (-1 when unknown) counted by the database: turning hundreds of thousands of stored
+    times into datetimes and back took most of the cold page's time."""
+    from convenor.graph.build import _epoch_sql
+
+    day = "COALESCE({} / 86400, -1)"
+    kinds = [k for k in LINE_KINDS if k not in set(hide_kinds)] or ["-"]
+    sql = (
+        f"SELECT kind, source, target, weight, {day.format(_epoch_sql('first_seen'))},"  # noqa: S608  # fixed table and columns; values are parameters
+        f" {day.format(_epoch_sql('last_seen'))} FROM {MapLine._meta.db_table}"
+        f" WHERE map_id = %s AND kind IN ({', '.join(['%s'] * len(kinds))}) ORDER BY kind, source, target"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [m.pk, *kinds])
+        return list(cursor.fetchall())
+
+
 def map_payload(
     m: Map,
     *,
@@ -164,9 +184,10 @@ def map_payload(
 ) -> dict[str, Any]:
     """The map (or, around `center`, its heaviest `limit` lines) as compact parallel arrays for
     the browser. `visible(kind, ids)` keeps only the ends the viewer may see."""
+    line_rows: list[tuple[Any, ...]]
     if center is None:
         node_rows = list(Node.objects.filter(map=m).order_by("idx").values_list(*NODE_COLUMNS))
-        line_rows = list(MapLine.objects.filter(map=m).exclude(kind__in=hide_kinds).values_list(*LINE_COLUMNS))
+        line_rows = _whole_map_lines(m, hide_kinds)
     else:
         around = list(
             MapLine.objects.filter(map=m)
@@ -175,6 +196,7 @@ def map_payload(
             .order_by("-weight")
             .values_list(*LINE_COLUMNS)[:limit]
         )
+        around = [(k, a, b, w, _day(f), _day(last)) for k, a, b, w, f, last in around]
         ids = {center.idx} | {r[1] for r in around} | {r[2] for r in around}
         node_rows = list(Node.objects.filter(map=m, idx__in=sorted(ids)).order_by("idx").values_list(*NODE_COLUMNS))
         line_rows = around
@@ -229,8 +251,8 @@ def map_payload(
             "role": [role_pos.get(r[4], -1) if r[1] == NodeKind.MEMBER else -1 for r in node_rows],
             "org": [org_pos.get(r[5], -1) if r[5] is not None else -1 for r in node_rows],
             "community": [-1 if r[6] is None else r[6] for r in node_rows],
-            "pr": [round(r[7], 7) for r in node_rows],
-            "br": [round(r[8], 4) for r in node_rows],
+            "pr": np.round(np.array([r[7] for r in node_rows], dtype=np.float64), 7).tolist(),
+            "br": np.round(np.array([r[8] for r in node_rows], dtype=np.float64), 4).tolist(),
             "deg": [r[9] for r in node_rows],
             "x": [r[10] for r in node_rows],
             "y": [r[11] for r in node_rows],
@@ -239,9 +261,9 @@ def map_payload(
             "s": [pos[r[1]] for r in line_rows],
             "t": [pos[r[2]] for r in line_rows],
             "k": [line_pos[r[0]] for r in line_rows],
-            "w": [round(r[3], 2) for r in line_rows],
-            "f": [_day(r[4]) for r in line_rows],
-            "l": [_day(r[5]) for r in line_rows],
+            "w": np.round(np.array([r[3] for r in line_rows], dtype=np.float64), 2).tolist(),
+            "f": [r[4] for r in line_rows],
+            "l": [r[5] for r in line_rows],
         },
     }
 

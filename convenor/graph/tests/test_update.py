@@ -304,7 +304,14 @@ def test_the_page_and_the_api_update(world: World, lounge: Space, admin_client: 
     new_url = page.split('data-src="')[1].split('"')[0].replace("&amp;", "&")
     assert new_url != data_url.replace("&amp;", "&")
     data = json.loads(gzip.decompress(admin_client.get(new_url, HTTP_ACCEPT_ENCODING="gzip").content))
-    assert len(data["nodes"]["kind"]) == Map.objects.get(label="").node_count
+    current = Map.objects.get(label="")
+    assert len(data["nodes"]["kind"]) == current.node_count
+    # Days since the epoch, counted by the database, as the stored times give them.
+    stored = Line.objects.filter(map=current).order_by("kind", "source", "target")
+    days = [(-1 if ln.first_seen is None else int(ln.first_seen.timestamp() // 86_400),
+             -1 if ln.last_seen is None else int(ln.last_seen.timestamp() // 86_400)) for ln in stored]  # fmt: skip
+    assert list(zip(data["lines"]["f"], data["lines"]["l"], strict=True)) == days
+    assert data["lines"]["w"] == [round(ln.weight, 2) for ln in stored]
     assert b"updated" in admin_client.get("/map/snapshots/").content
     # Members may not.
     assert globex_client.post("/map/update/").status_code == 404
