@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 # Importers that can read a URL (a Slack export is a download behind a login).
 URL_IMPORTERS = frozenset({ImporterKind.RSS, ImporterKind.DISCOURSE, ImporterKind.REVIEWS, ImporterKind.MBOX})
+FILE_ONLY = "a Slack export is imported from its zip file: it has no URL and does not refresh"
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -88,11 +89,13 @@ def source_create(
             url = check_url(url)
         except ApplicationError:
             fields["url"] = ["must start with http:// or https://"]
-        if importer == ImporterKind.SLACK:
-            fields["url"] = ["a Slack export is imported from its zip file, not a URL"]
+        if importer in ImporterKind.values and importer not in URL_IMPORTERS:
+            fields["url"] = [FILE_ONLY]
     if refresh_minutes is not None and refresh_minutes < 5:
         fields["refresh_minutes"] = ["at least 5 minutes"]
-    if refresh_minutes and not url:
+    if refresh_minutes and importer in ImporterKind.values and importer not in URL_IMPORTERS:
+        fields.setdefault("refresh_minutes", []).append(FILE_ONLY)
+    elif refresh_minutes and not url:
         fields.setdefault("refresh_minutes", []).append("a source refreshes from its URL: give one")
     if fields:
         raise ApplicationError(ErrorCode.VALIDATION, "Some fields are not valid", fields=fields)
@@ -134,7 +137,12 @@ def source_update(
         if refresh_minutes is not None and refresh_minutes < 5:
             fields["refresh_minutes"] = ["at least 5 minutes"]
         source.refresh_minutes = refresh_minutes
-    if source.refresh_minutes and not source.url:
+    if source.importer not in URL_IMPORTERS:
+        if source.url:
+            fields.setdefault("url", []).append(FILE_ONLY)
+        if source.refresh_minutes:
+            fields.setdefault("refresh_minutes", []).append(FILE_ONLY)
+    elif source.refresh_minutes and not source.url:
         fields.setdefault("refresh_minutes", []).append("a source refreshes from its URL: give one")
     if fields:
         raise ApplicationError(ErrorCode.VALIDATION, "Some fields are not valid", fields=fields)

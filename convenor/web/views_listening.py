@@ -58,9 +58,22 @@ class SourceForm(forms.Form):
 
 
 class SourceEditForm(forms.Form):
+    """A source's settings. URL and refresh apply only to importers that fetch: a Slack
+    export is a zip uploaded by hand, so its form has the name alone."""
+
     name = forms.CharField(max_length=200)
     url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="URL")
-    refresh_minutes = forms.IntegerField(required=False, min_value=5, label="Refresh every (minutes)")
+    refresh_minutes = forms.IntegerField(
+        required=False,
+        min_value=5,
+        label="Refresh every (minutes)",
+        help_text="Fetched again when “convenor listen refresh” runs (from cron). Empty: only when asked.",
+    )
+
+    def __init__(self, *args: Any, fetches: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not fetches:
+            del self.fields["url"], self.fields["refresh_minutes"]
 
 
 class UploadForm(forms.Form):
@@ -115,7 +128,12 @@ def source_list(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 _apply_errors(form, exc)
             else:
-                messages.success(request, f"Added {source.name}. Upload a file or refresh it from its URL.")
+                then = (
+                    "Upload a file or refresh it from its URL."
+                    if source.importer in services.URL_IMPORTERS
+                    else "Upload its export to import it."
+                )
+                messages.success(request, f"Added {source.name}. {then}")
                 return redirect("listening:source_detail", source_id=source.pk)
     sources = list(selectors.source_list())
     return render(
@@ -130,18 +148,27 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     user = access.require_listening(request.user)
     source = access.source_for_view(user, source_id)
     can_manage = access.can_manage_listening(user)
+    fetches = source.importer in services.URL_IMPORTERS
     edit = SourceEditForm(
         request.POST or None,
         initial={"name": source.name, "url": source.url, "refresh_minutes": source.refresh_minutes},
+        fetches=fetches,
     )
     if request.method == "POST":
         source = access.source_for_change(user, source_id)
         if edit.is_valid():
             d = edit.cleaned_data
             try:
-                services.source_update(
-                    source=source, name=d["name"], url=d["url"] or "", refresh_minutes=d["refresh_minutes"], actor=user
-                )
+                if fetches:
+                    services.source_update(
+                        source=source,
+                        name=d["name"],
+                        url=d["url"] or "",
+                        refresh_minutes=d["refresh_minutes"],
+                        actor=user,
+                    )
+                else:
+                    services.source_update(source=source, name=d["name"], actor=user)
             except ApplicationError as exc:
                 _apply_errors(edit, exc)
             else:
@@ -159,7 +186,8 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
             "runs": selectors.run_list(source=source)[:10],
             "posts": list(selectors.outside_post_list(source_id=source.pk)[:5]),
             "post_count": source.posts.count(),
-            "can_refresh": bool(source.url) and source.importer in services.URL_IMPORTERS,
+            "fetches": fetches,
+            "can_refresh": bool(source.url) and fetches,
             "max_upload": settings.MAX_UPLOAD_BYTES,
         },
     )

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from convenor.core.errors import ApplicationError
 from convenor.core.testing import World
 from convenor.listening import services
 from convenor.listening.models import BrandAlias, ImportRun, RunStatus
@@ -94,3 +95,32 @@ def test_aliases_are_edited_on_the_brands_page(world: World, brands: Brands, adm
     assert admin_client.post(f"/listening/brands/aliases/{alias.pk}/remove/").status_code == 302
     assert not BrandAlias.objects.filter(alias="CFlow").exists()
     assert admin_client.post("/listening/brands/", {"organization": world.acme.pk, "alias": "Acme"}).status_code == 404
+
+
+def test_a_source_page_shows_only_the_settings_its_importer_uses(world: World, admin_client: Client) -> None:
+    slack = services.source_create(name="Data community Slack", importer="slack")
+    page = admin_client.get(f"/listening/sources/{slack.pk}/").content.decode()
+    assert 'name="name"' in page and 'name="url"' not in page and 'name="refresh_minutes"' not in page
+    assert "Refresh from the URL" not in page and "imported from files only" in page
+    # Renaming works; a URL or an interval slipped into the form is ignored, and the
+    # service refuses them for a file-only importer.
+    resp = admin_client.post(
+        f"/listening/sources/{slack.pk}/", {"name": "Slack", "url": "https://x.example/a", "refresh_minutes": "60"}
+    )
+    assert resp.status_code == 302
+    slack.refresh_from_db()
+    assert (slack.name, slack.url, slack.refresh_minutes) == ("Slack", "", None)
+    with pytest.raises(ApplicationError) as exc:
+        services.source_update(source=slack, url="https://x.example/a")
+    assert "zip file" in exc.value.fields["url"][0]
+    with pytest.raises(ApplicationError) as exc:
+        services.source_create(name="Chat", importer="slack", refresh_minutes=60)
+    assert "does not refresh" in exc.value.fields["refresh_minutes"][0]
+
+    feed = services.source_create(name="Blog", importer="rss", url="https://blog.example/feed", refresh_minutes=60)
+    page = admin_client.get(f"/listening/sources/{feed.pk}/").content.decode()
+    assert 'name="url"' in page and 'name="refresh_minutes"' in page and "Refresh from the URL" in page
+    assert "Refreshed every 60 minutes by <code>convenor listen refresh</code>" in page
+    assert "imported from files only" not in page
+    resp = admin_client.post(f"/listening/sources/{feed.pk}/", {"name": "Blog", "url": "", "refresh_minutes": "30"})
+    assert resp.status_code == 200 and "a source refreshes from its URL" in resp.content.decode()

@@ -63,6 +63,11 @@ def test_upload_shows_progress_then_the_run_with_its_rejections(
         page.click("text=Add source")
         page.wait_for_url("**/listening/sources/*/")
         _shot(page, "listening_source")
+        # A Slack source is file-only: its settings are its name, with no URL or refresh.
+        assert page.locator("aside input[name=name]").count() == 1
+        assert page.locator("input[name=url], input[name=refresh_minutes]").count() == 0
+        assert "imported from files only" in page.inner_text("aside")
+        assert "refresh it from its URL" not in page.inner_text("main")
         page.set_input_files("input[type=file]", str(_export(tmp_path)))
         page.click("text=Upload and import")
         page.wait_for_url("**/listening/runs/*/")
@@ -93,5 +98,13 @@ def test_upload_shows_progress_then_the_run_with_its_rejections(
             page.goto(base + url)
             assert expect in page.inner_text("main"), url
             _shot(page, name)
+        # A feed fetches: its page has the URL, the interval and how the schedule runs.
+        feed = services.source_create(
+            name="Plumbing blog", importer="rss", url="https://blog.example/feed.xml", refresh_minutes=60
+        )
+        page.goto(f"{base}/listening/sources/{feed.pk}/")
+        assert page.locator("aside input[name=url], aside input[name=refresh_minutes]").count() == 2
+        assert "convenor listen refresh" in page.inner_text("#source-schedule")
+        _shot(page, "listening_source_feed")
     finally:
         ctx.close()
