@@ -90,6 +90,34 @@ def _scored(conduit: str, item: Item, brands: set[int]) -> float | None:
     return sentiment.score(f"{item.title}\n{item.text}" if item.title else item.text)
 
 
+_NUL = "\x00"
+_ITEM_TEXT = ("origin_id", "text", "title", "url", "space", "thread_origin", "parent_origin")
+
+
+def _no_nul(value: str) -> str:
+    return value.replace(_NUL, "") if _NUL in value else value
+
+
+def _author_without_nul(a: Author) -> Author:
+    if _NUL in a.key or _NUL in a.name or _NUL in a.email or _NUL in a.handle:
+        return Author(key=_no_nul(a.key), name=_no_nul(a.name), email=_no_nul(a.email), handle=_no_nul(a.handle))
+    return a
+
+
+def without_nul(item: Item) -> Item:
+    """The item with NUL characters dropped from its text. PostgreSQL's text columns refuse
+    them (a JSON "\\u0000" or a stray zero byte in a CSV would fail the whole batch), and
+    the same file must give the same rows on SQLite and PostgreSQL."""
+    for name in _ITEM_TEXT:
+        value = getattr(item, name)
+        if _NUL in value:
+            setattr(item, name, value.replace(_NUL, ""))
+    item.author = _author_without_nul(item.author)
+    if item.reactions:
+        item.reactions = [(_author_without_nul(a), _no_nul(n)) for a, n in item.reactions]
+    return item
+
+
 class Pipeline:
     def __init__(self, *, source: Source, run: ImportRun) -> None:
         self.source = source
@@ -112,6 +140,7 @@ class Pipeline:
         items: dict[str, Item] = {}
         for rec in batch:
             if isinstance(rec, Item):
+                rec = without_nul(rec)
                 if rec.origin_id in items:
                     counts.skipped += 1  # the same record twice in one file
                 items[rec.origin_id] = rec
@@ -127,7 +156,12 @@ class Pipeline:
             if counts.rejections and room > 0:
                 Rejection.objects.bulk_create(
                     [
-                        Rejection(run=self.run, file=r.file[:500], position=r.position[:100], reason=r.reason[:500])
+                        Rejection(
+                            run=self.run,
+                            file=_no_nul(r.file)[:500],
+                            position=_no_nul(r.position)[:100],
+                            reason=_no_nul(r.reason)[:500],
+                        )
                         for r in counts.rejections[:room]
                     ]
                 )

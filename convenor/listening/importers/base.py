@@ -105,18 +105,26 @@ def decode_text(data: bytes, filename: str) -> str:
 
 
 _DIGITS = re.compile(r"^-?\d+(\.\d+)?$")
+_COMPACT_DATE = re.compile(r"^(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 
 
 def parse_when(value: object) -> datetime:
-    """A date in any common shape (ISO 8601, RFC 2822, "3 Mar 2026", a Unix time) as an
-    aware UTC datetime; naive ones are taken as UTC. Raises ValueError with the value."""
+    """A date in any common shape (ISO 8601, RFC 2822, "3 Mar 2026", 20260303, a Unix time
+    in seconds or milliseconds) as an aware UTC datetime; naive ones are taken as UTC.
+    Raises ValueError with the value."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return _from_timestamp(float(value), str(value))
     if not isinstance(value, str) or not value.strip():
         raise ValueError("missing date")
     text = value.strip()
+    if _COMPACT_DATE.match(text):
+        # 20260220: a date written without separators, not a Unix time in 1970.
+        try:
+            return datetime.strptime(text, "%Y%m%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError(f"unreadable date {text!r}") from None
     if _DIGITS.match(text):
-        return datetime.fromtimestamp(float(text), tz=UTC)
+        return _from_timestamp(float(text), text)
     try:
         when: datetime = dateparser.parse(text)
     except (ValueError, OverflowError, dateparser.ParserError):
@@ -126,13 +134,23 @@ def parse_when(value: object) -> datetime:
     return when.astimezone(UTC)
 
 
+def _from_timestamp(seconds: float, shown: str) -> datetime:
+    if abs(seconds) >= 1e11:
+        seconds /= 1000  # milliseconds, as JavaScript and many exports write them
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"unreadable date {shown[:60]!r} (a Unix time out of range)") from None
+
+
+_HIDDEN = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
 def html_to_text(markup: str) -> str:
     """Plain text from a fragment of HTML (feed entries, Discourse's `cooked`)."""
-    text = _TAGS.sub(" ", markup.replace("<br>", "\n").replace("</p>", "\n"))
+    text = _TAGS.sub(" ", _HIDDEN.sub(" ", markup).replace("<br>", "\n").replace("</p>", "\n"))
     return "\n".join(_SPACES.sub(" ", line).strip() for line in html.unescape(text).splitlines() if line.strip())
 
 

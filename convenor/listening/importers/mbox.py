@@ -24,6 +24,7 @@ from convenor.listening.importers.base import (
     Reject,
     bad_file,
     clip,
+    html_to_text,
     parse_when,
     too_large,
 )
@@ -47,18 +48,33 @@ def _ids(value: str) -> list[str]:
 
 
 def _body(msg: Message) -> str:
-    """The first text/plain part, decoded with its declared charset. Raises ValueError
-    when the charset is unknown or the bytes do not match it."""
+    """The first text/plain part (else the first text/html part, as text), decoded with its
+    declared charset. Raises ValueError when the charset is unknown or the bytes do not
+    match it."""
     part: Message | None = None
+    html_part: Message | None = None
     if msg.is_multipart():
         for p in msg.walk():
-            if p.get_content_type() == "text/plain" and not p.get_filename():
+            if p.get_filename():
+                continue
+            if p.get_content_type() == "text/plain":
                 part = p
                 break
+            if p.get_content_type() == "text/html" and html_part is None:
+                html_part = p
     elif msg.get_content_type() in ("text/plain", ""):
         part = msg
+    elif msg.get_content_type() == "text/html":
+        html_part = msg
+    if part is None and html_part is not None:
+        return html_to_text(_decoded(html_part))
     if part is None:
         return ""
+    # Leave quoted text out: it is the parent's words, already imported with the parent.
+    return _QUOTED.sub("", _decoded(part)).strip()
+
+
+def _decoded(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
@@ -76,8 +92,7 @@ def _body(msg: Message) -> str:
                 raise ValueError(f"the body is not {charset} (byte {exc.start})") from None
         else:
             raise ValueError(f"the body is not {charset} (byte {exc.start})") from None
-    # Leave quoted text out: it is the parent's words, already imported with the parent.
-    return _QUOTED.sub("", text).strip()
+    return text
 
 
 class MboxParser(Parser):

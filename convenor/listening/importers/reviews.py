@@ -30,6 +30,7 @@ from convenor.listening.importers.base import (
 )
 
 REQUIRED = ("author", "rating", "text", "date")
+TEXT_FIELDS = ("id", "author", "email", "rating", "title", "text", "date", "url", "site")
 
 
 def _rating(raw: object) -> float:
@@ -47,6 +48,10 @@ def review_item(row: dict[str, Any], space: str) -> Item:
     missing = [k for k in REQUIRED if not str(row.get(k) or "").strip()]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
+    # A JSON review may hold anything: a field read as text must be text (or a number).
+    nested = [k for k, v in row.items() if isinstance(v, dict | list) and k in TEXT_FIELDS]
+    if nested:
+        raise ValueError(f"{', '.join(nested)}: expected text, found {type(row[nested[0]]).__name__}")
     author_name = str(row["author"]).strip()
     email = str(row.get("email") or "").strip().lower()
     when = parse_when(row["date"])

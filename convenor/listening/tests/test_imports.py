@@ -3,6 +3,7 @@ mentions and share of voice, hangouts, recorded runs, and files that write nothi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -17,7 +18,7 @@ import pytest
 from convenor.activity.models import Activity, Verb
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.testing import World
-from convenor.listening import selectors, services
+from convenor.listening import selectors, services, slack_export
 from convenor.listening.models import BrandMention, ImportRun, OutsidePost, Rejection, RunStatus, Source
 from convenor.listening.slack_export import generate
 from convenor.people.models import Identity, Member, MergeSuggestion, Role
@@ -153,6 +154,41 @@ def test_a_file_that_cannot_be_read_writes_nothing_but_its_failed_run(world: Wor
     run = ImportRun.objects.get()
     assert run.status == RunStatus.FAILED and run.source is None and "XML bombs" in run.error
     assert "bomb.xml" in services.run_summary(run)
+
+
+def test_nul_characters_are_dropped_so_postgresql_takes_the_file(world: World, brands: Brands, tmp_path: Path) -> None:
+    """A JSON "\\u0000" or a zero byte in a CSV used to fail the whole batch on PostgreSQL."""
+    reviews = tmp_path / "nul.json"
+    reviews.write_text(
+        json.dumps(
+            [
+                {
+                    "author": "Nul\u0000 Man",
+                    "rating": 4,
+                    "title": "t\u0000",
+                    "text": "a\u0000b Contoso",
+                    "date": "2026-01-01",
+                }
+            ]
+        )
+    )
+    csv_file = tmp_path / "nul.csv"
+    csv_file.write_bytes(b"author,rating,title,text,date,url\nZed,5,t,te\x00xt,2026-01-01,\n")
+    chat = slack_export.write(
+        tmp_path / "nul.zip",
+        users=[slack_export.user("U1", "Ann\u0000 Lee", "ann@globex.example", "ann")],
+        channels=[{"id": "C1", "name": "gen\u0000eral"}],
+        days={("general", "2026-01-02"): [{"type": "message", "user": "U1", "text": "o\u0000k", "ts": "1767312000.1"}]},
+    )
+    runs = [
+        services.import_file(importer="reviews", path=reviews),
+        services.import_file(importer="reviews", path=csv_file),
+        services.import_file(importer="slack", path=chat),
+    ]
+    assert [(r.status, r.created, r.rejected) for r in runs] == [(RunStatus.DONE, 1, 0)] * 3
+    texts = sorted(OutsidePost.objects.values_list("title", "text", "author__name"))
+    assert texts == [("", "ok", "Ann Lee"), ("t", "ab Contoso", "Nul Man"), ("t", "text", "Zed")]
+    assert not any("\x00" in t for row in texts for t in row)
 
 
 def test_share_of_voice_per_conduit_segment_and_month(world: World, brands: Brands) -> None:

@@ -283,13 +283,47 @@ def test_slack_exports_without_users_or_that_are_not_zips(tmp_path: Path) -> Non
         ("March 5, 2026 10am", "2026-03-05T10:00:00+00:00"),
         ("1772704800", "2026-03-05T10:00:00+00:00"),
         (1772704800.5, "2026-03-05T10:00:00.500000+00:00"),
+        ("1772704800000", "2026-03-05T10:00:00+00:00"),  # milliseconds
+        (1772704800000, "2026-03-05T10:00:00+00:00"),
+        ("20260305", "2026-03-05T00:00:00+00:00"),  # a date without separators, not 1970
     ],
 )
 def test_dates_in_odd_formats(raw: object, iso: str) -> None:
     assert parse_when(raw).isoformat() == iso
 
 
-@pytest.mark.parametrize("raw", ["", None, "soon", "32/13/2026"])
+@pytest.mark.parametrize("raw", ["", None, "soon", "32/13/2026", "20260231", "99999999999999999", 1e20])
 def test_unreadable_dates_say_what_they_were(raw: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="date"):
         parse_when(raw)
+
+
+def test_json_reviews_with_objects_where_text_belongs_are_rejected() -> None:
+    data = json.dumps(
+        [
+            {"author": {"name": "Ann"}, "rating": 4, "text": "ok", "date": "2026-01-01"},
+            {"author": "Bo", "rating": 4, "text": ["a", "b"], "date": "2026-01-01"},
+            {"author": "Cy", "rating": 4, "text": "fine", "date": "9999999999999999"},
+            {"author": "Di", "rating": 4, "text": "fine", "date": "2026-01-01", "extra": {"kept": "out"}},
+        ]
+    ).encode()
+    records = _all(ReviewsParser(data, "odd.json"))
+    assert [i.author.name for i in _items(records)] == ["Di"]
+    rejects = [(r.position, r.reason) for r in records if isinstance(r, Reject)]
+    assert rejects == [
+        ("record 1", "author: expected text, found dict"),
+        ("record 2", "text: expected text, found list"),
+        ("record 3", "unreadable date '9999999999999999' (a Unix time out of range)"),
+    ]
+
+
+def test_an_html_only_mail_is_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "html.mbox"
+    path.write_bytes(
+        b"From x Mon Jan  1 00:00:00 2026\nFrom: Cat <cat@c.example>\nMessage-ID: <h1@c>\n"
+        b"Date: 3 Feb 2026\nContent-Type: multipart/alternative; boundary=XX\n\n--XX\n"
+        b"Content-Type: text/html; charset=iso-8859-1\n\n"
+        b"<html><head><style>p {color: red}</style></head><p>Caf\xe9 and <b>Northwind</b></p></html>\n--XX--\n"
+    )
+    (item,) = _items(_all(MboxParser(path, "html.mbox")))
+    assert item.text == "Café and Northwind"
