@@ -93,7 +93,14 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
     return (bt / top if top > 0 else bt), sampled
 
 
-def communities(lines: Lines, *, seed: int = SEED, initial: I64 | None = None) -> tuple[I64, int]:
+def undirected(lines: Lines) -> ig.Graph:
+    """Every line as an undirected edge, edge i for line i."""
+    return ig.Graph(n=lines.n, edges=np.column_stack([lines.src, lines.dst]).tolist(), directed=False)
+
+
+def communities(
+    lines: Lines, *, seed: int = SEED, initial: I64 | None = None, graph: ig.Graph | None = None
+) -> tuple[I64, int]:
     """Leiden communities (modularity) over every line, undirected, on log-damped weights, so
     that one very busy space does not swallow everyone. Numbered by size, largest first.
 
@@ -102,7 +109,7 @@ def communities(lines: Lines, *, seed: int = SEED, initial: I64 | None = None) -
     n = lines.n
     if n == 0:
         return np.empty(0, dtype=np.int64), 0
-    g = ig.Graph(n=n, edges=np.column_stack([lines.src, lines.dst]).tolist(), directed=False)
+    g = graph if graph is not None else undirected(lines)
     weights = np.log1p(lines.weight).tolist()
     start = None
     if initial is not None:
@@ -145,7 +152,9 @@ def degrees(lines: Lines) -> tuple[I64, dict[str, I64]]:
     return degree, by_kind
 
 
-def reach2(lines: Lines, *, only: I64 | None = None, previous: I64 | None = None) -> tuple[I64, bool]:
+def reach2(
+    lines: Lines, *, only: I64 | None = None, previous: I64 | None = None, graph: ig.Graph | None = None
+) -> tuple[I64, bool]:
     """People within two steps over person-to-person lines (not counting oneself).
 
     With `only` and `previous` (the daily update's), the exact count is taken again for the
@@ -156,7 +165,10 @@ def reach2(lines: Lines, *, only: I64 | None = None, previous: I64 | None = None
     out = np.zeros(n, dtype=np.int64)
     if not pp.any():
         return out, True
-    g = ig.Graph(n=n, edges=np.column_stack([lines.src[pp], lines.dst[pp]]).tolist(), directed=False)
+    if graph is not None:  # every line, edge i for line i: keep the person-to-person ones
+        g = graph.subgraph_edges(np.flatnonzero(pp).tolist(), delete_vertices=False)
+    else:
+        g = ig.Graph(n=n, edges=np.column_stack([lines.src[pp], lines.dst[pp]]).tolist(), directed=False)
     g.simplify()
     deg = np.asarray(g.degree(), dtype=np.int64)
     if reach_exact(deg):
@@ -189,7 +201,8 @@ def person_degree(lines: Lines) -> I64:
     people = person_mask(lines)
     pp = people[lines.src] & people[lines.dst]
     a, b = lines.src[pp], lines.dst[pp]
-    pairs = np.unique(np.minimum(a, b) * np.int64(n) + np.maximum(a, b))
+    codes = np.sort(np.minimum(a, b) * np.int64(n) + np.maximum(a, b))
+    pairs = codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if len(codes) else codes
     return (np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)).astype(np.int64)
 
 
@@ -415,16 +428,22 @@ def rescore(lines: Lines, org_node: I64, previous: Previous, *, seed: int = SEED
     bt = np.where(previous.known, previous.brokerage, 0.0)
     sampled = True
     sel = np.isin(lines.kind, PERSON_LINES)
-    active = np.unique(np.concatenate([lines.src[sel], lines.dst[sel]]))
+    on = np.zeros(lines.n, dtype=bool)
+    on[lines.src[sel]] = True
+    on[lines.dst[sel]] = True
+    active = np.flatnonzero(on)
     if len(active) <= BETWEENNESS_EXACT_NODES:
         bt, sampled = brokerage(lines, seed=seed)
-    comm, count = communities(lines, seed=seed, initial=np.where(previous.known, previous.community, -1))
+    g = undirected(lines)
+    comm, count = communities(lines, seed=seed, initial=np.where(previous.known, previous.community, -1), graph=g)
     comm = keep_numbers(comm, np.where(previous.known, previous.community, -1))
-    exact_now = reach_exact(person_degree(lines))
-    if exact_now and previous.reach_exact and previous.reach_changed is not None:
-        reach, exact = reach2(lines, only=previous.reach_changed, previous=np.where(previous.known, previous.reach2, 0))
+    if previous.reach_exact and previous.reach_changed is not None:
+        # Counted again around the changes if exact now too; an upper bound for all otherwise.
+        reach, exact = reach2(
+            lines, only=previous.reach_changed, previous=np.where(previous.known, previous.reach2, 0), graph=g
+        )
     else:
-        reach, exact = reach2(lines)
+        reach, exact = reach2(lines, graph=g)
     internal, external = org_ties(lines, org_node)
     x, y = place_new(lines, previous.known, previous.x, previous.y, seed=seed)
     return Scores(

@@ -252,31 +252,42 @@ def _verb_arrays(verbs: npt.NDArray[np.object_], weights: dict[str, float]) -> t
 
 @dataclass(frozen=True)
 class Slice:
-    """Which activity rows to read: those that occurred in [start, end] (or [start, end) when
-    `end_open`), numbered up to `max_id` (the build's watermark), and optionally only those
-    newer than an earlier build (numbered above `after_id` or occurred after `after_end`), or
-    only those whose actor is listed in the temporary table `actors_table` (column `id`)."""
+    """Which activity rows to read: those that occurred in [start, end] (either end open when
+    `start_open` or `end_open`), numbered above `min_id` and up to `max_id` when given (the
+    watermarks of two builds), and optionally only those whose actor is listed in the temporary
+    table `actors_table` (column `id`)."""
 
     start: datetime
     end: datetime
+    start_open: bool = False
     end_open: bool = False
+    min_id: int | None = None
     max_id: int | None = None
-    after_id: int | None = None
-    after_end: datetime | None = None
     actors_table: str | None = None
 
     def sql(self) -> tuple[str, list[Any]]:
-        clause = f"occurred_at >= %s AND occurred_at {'<' if self.end_open else '<='} %s"
+        after, before = (">" if self.start_open else ">="), ("<" if self.end_open else "<=")
+        clause = f"occurred_at {after} %s AND occurred_at {before} %s"
         params: list[Any] = [self.start, self.end]
+        if self.min_id is not None:
+            clause += " AND id > %s"
+            params.append(self.min_id)
         if self.max_id is not None:
             clause += " AND id <= %s"
             params.append(self.max_id)
-        if self.after_id is not None:
-            clause += " AND (id > %s OR occurred_at > %s)"
-            params += [self.after_id, self.after_end or self.end]
         if self.actors_table:
             clause += f" AND actor_id IN (SELECT id FROM {self.actors_table})"  # noqa: S608  # a fixed table name
         return clause, params
+
+
+def merge_raw(*parts: Raw) -> Raw:
+    """Several bundles of groups as one (fold adds up groups of the same line)."""
+    out = Raw()
+    for p in parts:
+        for name in ("kind", "src", "dst", "weight", "count", "first", "last", "basis"):
+            getattr(out, name).extend(getattr(p, name))
+        out.self_loops += p.self_loops
+    return out
 
 
 def gather(*, start: datetime, end: datetime, weights: dict[str, float], max_id: int | None = None) -> Raw:

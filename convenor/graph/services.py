@@ -277,9 +277,16 @@ def update_map(
     gone = build.gather_activity(
         build.Slice(start=m.window_from, end=start, end_open=True, max_id=m.last_activity_id), weights
     )
-    # Activity new to the map: recorded since, or dated after the old window's end.
-    fresh = build.gather_activity(
-        build.Slice(start=start, end=end, max_id=last_id, after_id=m.last_activity_id, after_end=m.window_to), weights
+    # Activity new to the map: recorded since (by id, a short range of the primary key), or
+    # recorded before but dated after the old window's end (a short range of the time index).
+    fresh = build.merge_raw(
+        build.gather_activity(build.Slice(start=start, end=end, min_id=m.last_activity_id, max_id=last_id), weights),
+        build.gather_activity(
+            build.Slice(
+                start=max(start, m.window_to), start_open=m.window_to >= start, end=end, max_id=m.last_activity_id
+            ),
+            weights,
+        ),
     )
     declared_raw = build.gather_declared(build.Raw(), start=start, end=end)
     seconds["gather"] = time.perf_counter() - t
@@ -289,7 +296,8 @@ def update_map(
     gone_k = update.keyed(build.fold(gone))
     fresh_lines = build.fold(fresh)
     fresh_k = update.keyed(fresh_lines)
-    universe = update.universe_of(stored.lines, stored.declared, declared, gone_k, fresh_k)
+    # Every line's ends: the stored lines' are stored nodes.
+    universe = update.universe_of(stored.declared, declared, gone_k, fresh_k, extra=stored.node_keys)
     ids_stored = update.line_ids(stored.lines, universe)
     ids_old_decl = update.line_ids(stored.declared, universe)
     ids_decl = update.line_ids(declared, universe)
@@ -435,15 +443,13 @@ def _gather_for_people(
 def _describe_update(
     merged: build.Lines, known: np.ndarray, at_old: build.I64, stored: update.Stored
 ) -> build.NodeInfo:
-    """Labels, roles and organisations: kept for nodes already on the map, read for new ones."""
+    """Labels, roles and organisations: kept for nodes already on the map (their labels and roles
+    stay in the database, read back only for the few rows written again), read for new ones."""
     n = merged.n
     label = [""] * n
     role = [""] * n
     org = np.full(n, -1, dtype=np.int64)
     old = np.flatnonzero(known)
-    for p, q in zip(old.tolist(), at_old[old].tolist(), strict=True):
-        label[p] = stored.label[q]
-        role[p] = stored.role[q]
     org[old] = stored.org_id[at_old[old]]
     new = np.flatnonzero(~known)
     if len(new):
@@ -477,7 +483,7 @@ def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> Li
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
     weight = np.round(merged.weight, 4)
     keys_m = update.keyed(merged)
-    universe = update.universe_of(keys_m, stored.lines)
+    universe = np.union1d(merged.keys, stored.node_keys)
     ids_m = update.line_ids(keys_m, universe)
     ids_s = update.line_ids(stored.lines, universe)
     hit, at = update.match(ids_m, ids_s)
@@ -591,7 +597,10 @@ def _store_update(
             strict=True,
         )
         bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
-        _store_node_changes(m, stored, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order))
+        known, at_old = update.match(merged.keys, stored.node_keys)
+        was = np.where(known, at_old, -1)[order]  # each position's stored position, -1 for new nodes
+        _store_node_changes(m, stored, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order),
+                            was)  # fmt: skip
         # The declared part: only the declarations that changed.
         decl_u = update.universe_of(declared, stored.declared)
         hit_d, at_d = update.match(update.line_ids(declared, decl_u), update.line_ids(stored.declared, decl_u))
@@ -633,7 +642,7 @@ RANK_TABLE = "graph_update_rank"
 
 
 def _store_node_changes(
-    m: Map, stored: update.Stored, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores
+    m: Map, stored: update.Stored, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores, was: build.I64
 ) -> None:
     """Write the nodes at their positions: nodes new, moved or with any score other than influence
     changed are written again; the others (most) only get their influence, in one statement."""
@@ -647,8 +656,6 @@ def _store_node_changes(
     c = slice(0, common)
     steady = (
         (keys[c] == stored.node_keys[c])
-        & np.array([a == b for a, b in zip(info.label[:common], stored.label[:common], strict=True)], dtype=bool)
-        & np.array([a == b for a, b in zip(info.role[:common], stored.role[:common], strict=True)], dtype=bool)
         & (info.org_id[c] == stored.org_id[c])
         & (scores.community[c] == stored.community[c])
         & (scores.brokerage[c] == stored.brokerage[c])
@@ -660,6 +667,18 @@ def _store_node_changes(
     rewrite = np.concatenate([np.flatnonzero(~steady), np.arange(common, n)])
     gone = np.concatenate([np.flatnonzero(~steady), np.arange(n, n_old)])
     node_t = Node._meta.db_table
+    # Nodes already on the map keep their label and role: read back those of the rows rewritten.
+    again = rewrite[was[rewrite] >= 0]
+    if len(again):
+        texts: dict[int, tuple[str, str]] = {}
+        for lo in range(0, len(again), 5_000):
+            chunk = was[again[lo : lo + 5_000]].tolist()
+            texts.update(
+                (i, (lab, rol))
+                for i, lab, rol in Node.objects.filter(map=m, idx__in=chunk).values_list("idx", "label", "role")
+            )
+        for p, q in zip(again.tolist(), was[again].tolist(), strict=True):
+            info.label[p], info.role[p] = texts[q]
     with connection.cursor() as cursor:
         rows = gone.tolist()
         for lo in range(0, len(rows), 5_000):

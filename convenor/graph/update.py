@@ -114,8 +114,6 @@ class Stored:
     declared part its last build or update kept."""
 
     node_keys: I64  # by idx
-    label: list[str]
-    role: list[str]
     org_id: I64  # -1 when none
     community: I64  # -1 when none
     brokerage: F64
@@ -153,11 +151,11 @@ def _f(col: npt.NDArray[np.object_]) -> F64:
 def load(m: Map) -> Stored:
     """Read the stored map back into arrays: one query for the nodes, one per kind of line."""
     node_t = Node._meta.db_table
-    idx, kind, ref, label, role, org, comm, brok, reach, x, y, pr, *counts = _columns(
-        f"SELECT idx, kind, ref_id, label, role, org_id, community, brokerage, reach2, x, y, pagerank,"  # noqa: S608  # fixed table names; values are parameters
+    idx, kind, ref, org, comm, brok, reach, x, y, pr, *counts = _columns(
+        f"SELECT idx, kind, ref_id, org_id, community, brokerage, reach2, x, y, pagerank,"  # noqa: S608  # fixed table names; values are parameters
         f" {', '.join(COUNT_COLUMNS)} FROM {node_t} WHERE map_id = %s ORDER BY idx",
         [m.pk],
-        12 + len(COUNT_COLUMNS),
+        10 + len(COUNT_COLUMNS),
     )
     n = len(idx)
     if n and not np.array_equal(_i(idx), np.arange(n)):
@@ -183,8 +181,6 @@ def load(m: Map) -> Stored:
     declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
     return Stored(
         node_keys=node_keys,
-        label=[str(s) for s in label],
-        role=[str(s) for s in role],
         org_id=np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
         community=np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
         brokerage=_f(brok),

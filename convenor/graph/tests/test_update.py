@@ -176,10 +176,11 @@ def test_an_update_gives_the_lines_of_a_full_build(world: World, lounge: Space, 
         assert not wrong, (step, list(wrong.items())[:5])
         assert updated.node_count == full.node_count and updated.line_count == full.line_count
         # Scores are taken from the updated lines: degrees and influence as a full build has them.
-        a = {(k, r): (d, round(p, 9)) for k, r, d, p in Node.objects.filter(map=updated).values_list(
-            "kind", "ref_id", "degree", "pagerank")}  # fmt: skip
-        b = {(k, r): (d, round(p, 9)) for k, r, d, p in Node.objects.filter(map=full).values_list(
-            "kind", "ref_id", "degree", "pagerank")}  # fmt: skip
+        # (Organisations and labels of people already on the map are refreshed by full builds only.)
+        fields = ("kind", "ref_id", "pagerank", "degree", "deg_influence", "deg_participation", "reach2", "label",
+                  "role")  # fmt: skip
+        a = {(k, r): (round(p, 9), *rest) for k, r, p, *rest in Node.objects.filter(map=updated).values_list(*fields)}
+        b = {(k, r): (round(p, 9), *rest) for k, r, p, *rest in Node.objects.filter(map=full).values_list(*fields)}
         assert a == b
         # The lines kept beside the database for the next update are the stored ones, row ids included.
         assert_cache_matches(updated)
