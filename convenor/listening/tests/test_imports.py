@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +322,18 @@ def test_a_long_import_keeps_no_query_log_even_with_debug_on(
     assert run.created == 1000
     logged = len(connection.queries)
     assert 0 < logged < 40, logged  # the run's last steps only, not 20 batches' worth
+
+
+def test_observed_people_appear_on_the_map(world: World, brands: Brands, slack_zip: Path) -> None:
+    from convenor.graph.models import Node, NodeKind
+    from convenor.graph.services import build_map
+
+    services.import_file(importer="slack", path=slack_zip)
+    observed = set(Member.objects.filter(observed=True).values_list("pk", flat=True))
+    assert observed  # Nina, Omar and the others nobody knew
+    latest = Activity.objects.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    assert latest is not None
+    build_map(window_days=365, now=latest + timedelta(days=1))
+    on_map = set(Node.objects.filter(kind=NodeKind.MEMBER).values_list("ref_id", flat=True))
+    assert observed <= on_map
+    assert Node.objects.filter(kind=NodeKind.CONDUIT).exists()  # the Slack workspace, a place
