@@ -145,8 +145,10 @@ def ideas_for_outside_posts(*, viewer: AnyUser, post_ids: list[int]) -> dict[int
     return out
 
 
-def merged_ideas(*, idea: Idea) -> QuerySet[Idea]:
-    return Idea.objects.filter(merged_into=idea).order_by("pk")
+def merged_ideas(*, viewer: AnyUser, idea: Idea) -> QuerySet[Idea]:
+    """The ideas merged into `idea` that `viewer` may read: a private account board's idea
+    merged into a public one stays unnamed to everyone outside that account."""
+    return access.visible_ideas(viewer).filter(merged_into=idea).order_by("pk")
 
 
 def merge_targets(*, viewer: AnyUser, idea: Idea, q: str = "") -> QuerySet[Idea]:

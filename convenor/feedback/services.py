@@ -600,10 +600,21 @@ def _outside_audience(source: Idea, target: Idea) -> list[str]:
     return [m.name for m in outside if not access.member_sees_board(m, board)]
 
 
+def _widens(source: Board, target: Board) -> bool:
+    """Whether people who cannot read `source` could read `target`."""
+    if source.visibility == BoardVisibility.PUBLIC:
+        return False
+    if source.visibility == BoardVisibility.MEMBERS:
+        return target.visibility == BoardVisibility.PUBLIC
+    return not (target.visibility == BoardVisibility.ACCOUNT and target.organization_id == source.organization_id)
+
+
 def idea_merge(*, source: Idea, target: Idea, by: User) -> Idea:
     """Merge the duplicate `source` into `target`: votes, followers, comments and links move,
     nobody is counted twice (a person who voted for both keeps one vote), and `source`
-    points to `target` from then on. Returns `target`, recounted.
+    points to `target` from then on. Comments stay on `source` when `target`'s board is
+    read by people who could not read `source`'s (a private account's words are not
+    published by a merge). Returns `target`, recounted.
 
     Raises MERGE_SELF for an idea merged into itself, CONFLICT when either was merged
     already, and PERMISSION_DENIED when some voters could not read `target`'s board.
@@ -638,7 +649,10 @@ def idea_merge(*, source: Idea, target: Idea, by: User) -> Idea:
         follows_both = IdeaFollow.objects.filter(idea=target).values("member")
         IdeaFollow.objects.filter(idea=source, member__in=follows_both).delete()
         IdeaFollow.objects.filter(idea=source).update(idea=target)
-        IdeaComment.objects.filter(idea=source).update(idea=target)
+        # Comments were written for the source's readers: they move only when the target's
+        # board is no wider, else they stay on the merged idea's page, on its own board.
+        if not _widens(Board.objects.get(pk=source.board_id), target.board):
+            IdeaComment.objects.filter(idea=source).update(idea=target)
         linked_posts = IdeaSource.objects.filter(idea=target, post__isnull=False).values("post")
         linked_acts = IdeaSource.objects.filter(idea=target, activity__isnull=False).values("activity")
         IdeaSource.objects.filter(idea=source).filter(Q(post__in=linked_posts) | Q(activity__in=linked_acts)).delete()

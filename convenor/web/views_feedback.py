@@ -31,7 +31,7 @@ from convenor.listening import selectors as listening_selectors
 from convenor.people.models import OrgKind
 from convenor.spaces.markdown import render as render_markdown
 from convenor.web import forms, forms_feedback
-from convenor.web.views import _page, _viewer
+from convenor.web.views import _page, _safe_next, _viewer
 from convenor.web.views_spaces import _member, _readable, _say, _viewer_member, post_url
 
 IDEAS_PER_PAGE = 20
@@ -160,7 +160,7 @@ def idea_detail(request: HttpRequest, idea_id: int) -> HttpResponse:
             "history": selectors.status_history(idea=idea),
             # Each link with the outside post it records (None for a post in a space).
             "sources": [(src, outside.get(src.pk)) for src in sources],
-            "merged": selectors.merged_ideas(idea=idea),
+            "merged": selectors.merged_ideas(viewer=user, idea=idea),
             "vote_form": forms_feedback.VoteForm(),
             "comment_form": forms_feedback.CommentForm(),
             "can_manage": manager,
@@ -190,16 +190,15 @@ def idea_vote(request: HttpRequest, idea_id: int) -> HttpResponse:
     idea = access.idea_for_view(me, idea_id)
     form = forms_feedback.VoteForm(request.POST)
     importance = form.cleaned_data["importance"] if form.is_valid() else None
-    back = request.POST.get("next", "")
     try:
         services.vote_cast(idea=idea, member=_member(me), importance=importance)
     except ApplicationError as err:
         messages.error(request, _say(err))
     else:
         messages.success(request, f"You voted for “{idea.title}”. You will hear when its status changes.")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return _to_idea(idea)
+    # Back to the board the vote was cast from, if `next` stays on this site ("/\\evil.example"
+    # is another site to a browser, so the check is Django's, not a prefix test).
+    return redirect(_safe_next(request, reverse("feedback:idea_detail", args=[idea.pk])))
 
 
 @require_POST

@@ -80,6 +80,24 @@ def test_submitting_voting_commenting_and_following_through_pages(
     assert (idea.vote_count, idea.comment_count, idea.follower_count) == (1, 1, 1)
 
 
+def test_a_vote_returns_to_the_board_but_never_to_another_site(
+    world: World, members_board: Board, acme_client: Client, globex_client: Client
+) -> None:
+    idea = services.idea_create(board=members_board, author=world.acme_member, title="Bulk edit")
+    board_url = f"/ideas/b/{members_board.slug}/"
+    resp = globex_client.post(f"/ideas/{idea.pk}/vote/", {"next": board_url})
+    assert resp.status_code == 302 and resp["Location"] == board_url
+    # "/\\evil.example" and "//evil.example" are other sites to a browser.
+    for evil in ["/\\evil.example/", "//evil.example/", "https://evil.example/"]:
+        resp = acme_client.post(f"/ideas/{idea.pk}/vote/", {"next": evil})
+        assert resp.status_code == 302 and resp["Location"] == f"/ideas/{idea.pk}/", evil
+    services.status_change(idea=idea, to_status=IdeaStatus.DECLINED, note="Not for now", by=world.admin)
+    resp = acme_client.post(f"/ideas/{idea.pk}/vote/", {}, follow=True)
+    assert "This idea was declined; it takes no votes" in resp.content.decode()
+    idea.refresh_from_db()
+    assert idea.vote_count == Vote.objects.filter(idea=idea).count() == 2
+
+
 def test_only_feedback_staff_change_status_and_merge(
     world: World, public_board: Board, acme_client: Client, admin_client: Client
 ) -> None:

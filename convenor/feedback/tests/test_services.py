@@ -209,3 +209,75 @@ def test_demand_weighs_votes_by_organisation_and_filters(world: World, public_bo
     assert [(r.idea.pk, r.votes) for r in by_org] == [(b.pk, 1)]
     with pytest.raises(ApplicationError):
         selectors.demand(viewer=world.acme_user, filters=selectors.DemandFilters())
+
+
+def test_demand_filters_by_hot_group_and_private_account(
+    world: World, public_board: Board, acme_board: Board, acme_space: Space
+) -> None:
+    from convenor.spaces.models import Frame, MembershipState, SpaceMembership, Visibility
+    from convenor.spaces.services import space_create
+
+    group = space_create(
+        name="Pipelines hot group",
+        frame=Frame.COMMUNITY,
+        visibility=Visibility.GROUP,
+        group_id=9001,
+        creator=world.admin_member,
+    )
+    SpaceMembership.objects.create(space=group, member=world.globex_member, state=MembershipState.ACTIVE)
+    SpaceMembership.objects.create(space=group, member=world.outsider_member, state=MembershipState.LEFT)
+    shared = services.idea_create(board=public_board, author=world.admin_member, title="Shared wish")
+    for m in (world.acme_member, world.globex_member, world.outsider_member):
+        services.vote_cast(idea=shared, member=m)
+    on_account = services.idea_create(board=acme_board, author=world.acme_member, title="Acme's own wish")
+    services.vote_cast(idea=on_account, member=world.acme_member)
+    raised = services.idea_create(board=public_board, author=world.acme_member, title="Raised in Acme's space")
+    thread = Thread.objects.create(space=acme_space, title="Acme internal", author=world.acme_member)
+    post = Post.objects.create(thread=thread, author=world.acme_member, body="x", html="<p>x</p>", text="x")
+    services.idea_link_post(idea=raised, post=post, by=world.admin_member)
+    services.vote_cast(idea=raised, member=world.globex_member)
+
+    # The hot group: only the votes of its active members count.
+    by_group = selectors.demand(viewer=world.admin, filters=selectors.DemandFilters(group_space_id=group.pk))
+    assert sorted((r.idea.title, r.votes) for r in by_group) == [("Raised in Acme's space", 1), ("Shared wish", 1)]
+    # The private account: ideas on its board or raised in its space, with all their votes.
+    by_account = selectors.demand(viewer=world.admin, filters=selectors.DemandFilters(account_id=world.acme.pk))
+    assert sorted((r.idea.title, r.votes) for r in by_account) == [
+        ("Acme's own wish", 1),
+        ("Raised in Acme's space", 1),
+    ]
+    assert all(r.idea.pk != shared.pk for r in by_account)
+    assert selectors.account_choices(viewer=world.admin) == [(world.acme.pk, "Acme")]
+    assert (group.pk, "Pipelines hot group") in selectors.group_spaces(viewer=world.admin)
+
+
+def test_merging_a_private_idea_into_a_public_one_publishes_nothing_private(
+    world: World, public_board: Board, acme_board: Board
+) -> None:
+    from django.test import Client
+
+    private = services.idea_create(board=acme_board, author=world.acme_member, title="SSO for Acme's Okta tenant")
+    services.vote_cast(idea=private, member=world.acme_member)
+    services.comment_add(idea=private, author=world.acme_member, body="Our auditors flagged this in March")
+    public = services.idea_create(board=public_board, author=world.globex_member, title="Single sign-on")
+    services.comment_add(idea=public, author=world.globex_member, body="Please support SAML")
+    services.idea_merge(source=private, target=public, by=world.admin)
+    public.refresh_from_db()
+    private.refresh_from_db()
+    # The vote and follower carry over; the private comment stays on the private idea.
+    assert (public.vote_count, public.comment_count) == (1, 1)
+    assert private.comment_count == 1
+    assert services.recount_all() == 0
+    anonymous = Client().get(f"/ideas/{public.pk}/").content.decode()
+    assert "Single sign-on" in anonymous and "Please support SAML" in anonymous
+    assert "Okta" not in anonymous and "auditors" not in anonymous
+    acme = Client()
+    acme.force_login(world.acme_user)
+    assert "Okta" in acme.get(f"/ideas/{public.pk}/").content.decode()  # Acme may read both
+    assert "auditors" in acme.get(f"/ideas/{private.pk}/").content.decode()
+    # Between boards read by the same people, comments move as before.
+    twin = services.idea_create(board=public_board, author=world.acme_member, title="SSO please")
+    services.comment_add(idea=twin, author=world.acme_member, body="Same here")
+    services.idea_merge(source=twin, target=public, by=world.admin)
+    public.refresh_from_db()
+    assert public.comment_count == 2
