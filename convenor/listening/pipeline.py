@@ -10,7 +10,9 @@ authors per run (it grows with the number of people, not of messages).
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +39,7 @@ from convenor.listening.models import (
 )
 
 BATCH = 2000
+SQLITE_CACHE_KIB = int(os.environ.get("CONVENOR_IMPORT_CACHE_KIB", 131072))
 MAX_STORED_REJECTIONS = 10_000  # past this a run counts rejections without listing them
 OBJECT_KIND = OUTSIDE_POST
 PLACE_KIND = "conduit"
@@ -91,30 +94,56 @@ def _scored(conduit: str, item: Item, brands: set[int]) -> float | None:
 
 
 _NUL = "\x00"
-_ITEM_TEXT = ("origin_id", "text", "title", "url", "space", "thread_origin", "parent_origin")
+# The columns' lengths (OutsidePost, Identity, Member): PostgreSQL refuses a longer value.
+_ITEM_LIMITS = (
+    ("origin_id", 255),
+    ("thread_origin", 255),
+    ("parent_origin", 255),
+    ("space", 200),
+    ("title", 500),
+    ("url", 1000),
+    ("text", 0),
+)
+MAX_EMAIL = 254
 
 
 def _no_nul(value: str) -> str:
     return value.replace(_NUL, "") if _NUL in value else value
 
 
-def _author_without_nul(a: Author) -> Author:
-    if _NUL in a.key or _NUL in a.name or _NUL in a.email or _NUL in a.handle:
-        return Author(key=_no_nul(a.key), name=_no_nul(a.name), email=_no_nul(a.email), handle=_no_nul(a.handle))
+def _fitted_author(a: Author) -> Author:
+    if (
+        len(a.key) > 255
+        or len(a.name) > 200
+        or len(a.email) > MAX_EMAIL
+        or len(a.handle) > 255
+        or _NUL in a.key + a.name + a.email + a.handle
+    ):
+        email = _no_nul(a.email)
+        return Author(
+            key=_no_nul(a.key)[:255],
+            name=_no_nul(a.name)[:200],
+            email=email if len(email) <= MAX_EMAIL else "",  # no real address is longer
+            handle=_no_nul(a.handle)[:255],
+        )
     return a
 
 
-def without_nul(item: Item) -> Item:
-    """The item with NUL characters dropped from its text. PostgreSQL's text columns refuse
-    them (a JSON "\\u0000" or a stray zero byte in a CSV would fail the whole batch), and
-    the same file must give the same rows on SQLite and PostgreSQL."""
-    for name in _ITEM_TEXT:
+def fitted(item: Item) -> Item:
+    """The item as the database can hold it: NUL characters dropped (PostgreSQL's text
+    columns refuse them, so a JSON "\\u0000" or a zero byte in a CSV failed the whole
+    batch) and values cut to their columns' lengths (which SQLite never checks and
+    PostgreSQL does), so the same file gives the same rows on both."""
+    for name, limit in _ITEM_LIMITS:
         value = getattr(item, name)
         if _NUL in value:
-            setattr(item, name, value.replace(_NUL, ""))
-    item.author = _author_without_nul(item.author)
+            value = value.replace(_NUL, "")
+            setattr(item, name, value)
+        if limit and len(value) > limit:
+            setattr(item, name, value[:limit])
+    item.author = _fitted_author(item.author)
     if item.reactions:
-        item.reactions = [(_author_without_nul(a), _no_nul(n)) for a, n in item.reactions]
+        item.reactions = [(_fitted_author(a), _no_nul(n)[:100]) for a, n in item.reactions]
     return item
 
 
@@ -140,7 +169,7 @@ class Pipeline:
         items: dict[str, Item] = {}
         for rec in batch:
             if isinstance(rec, Item):
-                rec = without_nul(rec)
+                rec = fitted(rec)
                 if rec.origin_id in items:
                     counts.skipped += 1  # the same record twice in one file
                 items[rec.origin_id] = rec
@@ -364,9 +393,28 @@ def _values(item: Item) -> dict[str, object]:
     }
 
 
+@contextmanager
+def _large_page_cache() -> Iterator[None]:
+    """On SQLite, give the run's connection a page cache of its own size for the run. Each
+    batch inserts into the activity log's and the posts' indexes at scattered places; with
+    SQLite's default 2 MB cache most of those pages are read back from the file again."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        (before,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def run_pipeline(*, source: Source, run: ImportRun, records: Iterable[Parsed]) -> ImportRun:
     started = time.monotonic()
     pipeline = Pipeline(source=source, run=run)
-    pipeline.consume(records)
+    with _large_page_cache():
+        pipeline.consume(records)
     run.seconds = time.monotonic() - started
     return run

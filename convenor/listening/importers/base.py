@@ -95,6 +95,8 @@ def check_document_size(filename: str, size: int) -> None:
 
 def decode_text(data: bytes, filename: str) -> str:
     """UTF-8 (with or without a byte-order mark); anything else is a clear error."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise bad_file(filename, "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -192,6 +192,33 @@ def test_nul_characters_are_dropped_so_postgresql_takes_the_file(world: World, b
     assert not any("\x00" in t for row in texts for t in row)
 
 
+def test_values_longer_than_their_columns_are_cut_and_a_rerun_adds_nothing(
+    world: World, brands: Brands, tmp_path: Path
+) -> None:
+    """PostgreSQL refuses a value longer than its column (SQLite never checks): a 600-character
+    author used to fail the whole batch there."""
+    path = tmp_path / "long.json"
+    row = {
+        "author": "A" * 600,
+        "email": "b" * 300 + "@example.com",
+        "rating": 4,
+        "text": "ok",
+        "date": "2026-01-01",
+        "id": "x" * 600,
+        "site": "s" * 400,
+        "url": "https://x.example/" + "u" * 2000,
+    }
+    path.write_text(json.dumps([row]))
+    run = services.import_file(importer="reviews", path=path)
+    assert (run.status, run.created, run.rejected) == (RunStatus.DONE, 1, 0)
+    post = OutsidePost.objects.select_related("author").get()
+    assert (len(post.origin_id), len(post.space), len(post.url)) == (255, 200, 1000)
+    assert len(post.author.name) == 200 and post.author.email is None  # no address is 300 characters
+    before = _counts()
+    again = services.import_file(importer="reviews", path=path)
+    assert (again.created, again.updated) == (0, 0) and _counts() == before
+
+
 def test_share_of_voice_per_conduit_segment_and_month(world: World, brands: Brands) -> None:
     for kind, path in [
         ("rss", SAMPLES / "blog.rss"),

@@ -131,6 +131,8 @@ def test_reviews_json_accepts_odd_ratings_and_unix_dates() -> None:
         (b"author,text\nA,B\n", "line 1: missing column(s) rating, date"),
         (b"", "the file is empty"),
         ('[{"author": "Ren\xe9"}]'.encode("latin-1"), "not UTF-8 text: byte 16 (line 1)"),
+        ('[{"author": "Ren\xe9"}]'.encode("utf-16"), "the file is UTF-16 text"),
+        ("author,rating,text,date\n".encode("utf-16"), "save it as UTF-8"),
     ],
 )
 def test_reviews_files_that_cannot_be_read_at_all(data: bytes, message: str) -> None:
