@@ -135,9 +135,11 @@ class ImportRun(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.finished:
+        """How far the run got: a finished one 100, a failed one where it stopped (0 for a
+        file refused before any record was read, so a refusal never shows a full bar)."""
+        if self.status in (RunStatus.DONE, RunStatus.NOT_MODIFIED):
             return 100
-        return 100 * self.progress_done // self.progress_total if self.progress_total else 0
+        return min(100, 100 * self.progress_done // self.progress_total) if self.progress_total else 0
 
 
 class Rejection(models.Model):

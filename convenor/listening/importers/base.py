@@ -156,6 +156,23 @@ def html_to_text(markup: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in html.unescape(text).splitlines() if line.strip())
 
 
+def json_kind(value: object) -> str:
+    """A parsed JSON value's kind as JSON names it (a person reads "null", not "NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def digest(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()[:20]
 

@@ -26,6 +26,7 @@ from convenor.listening.importers.base import (
     clip,
     decode_text,
     digest,
+    json_kind,
     parse_when,
 )
 
@@ -51,7 +52,7 @@ def review_item(row: dict[str, Any], space: str) -> Item:
     # A JSON review may hold anything: a field read as text must be text (or a number).
     nested = [k for k, v in row.items() if isinstance(v, dict | list) and k in TEXT_FIELDS]
     if nested:
-        raise ValueError(f"{', '.join(nested)}: expected text, found {type(row[nested[0]]).__name__}")
+        raise ValueError(f"{', '.join(nested)}: expected text, found {json_kind(row[nested[0]])}")
     author_name = str(row["author"]).strip()
     email = str(row.get("email") or "").strip().lower()
     when = parse_when(row["date"])
@@ -99,7 +100,7 @@ class ReviewsParser(Parser):
             if isinstance(row, dict):
                 self.rows.append((where, row, ""))
             else:
-                self.rows.append((where, None, f"expected an object, found {type(row).__name__}"))
+                self.rows.append((where, None, f"expected an object, found {json_kind(row)}"))
 
     def _csv(self, data: bytes) -> None:
         lines = data.splitlines(keepends=True)

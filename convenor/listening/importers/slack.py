@@ -31,6 +31,7 @@ from convenor.listening.importers.base import (
     Skip,
     bad_file,
     clip,
+    json_kind,
     parse_when,
     too_large,
 )
@@ -189,7 +190,7 @@ class SlackParser(Parser):
 
     def _message(self, msg: object, where: str, file: str, channel: str, channel_id: str) -> Parsed:
         if not isinstance(msg, dict):
-            return Reject(file, where, f"expected a message object, found {type(msg).__name__}")
+            return Reject(file, where, f"expected a message object, found {json_kind(msg)}")
         if msg.get("subtype") in SKIPPED_SUBTYPES or (msg.get("bot_id") and not msg.get("user")):
             return Skip()
         uid = msg.get("user")

@@ -69,6 +69,8 @@ def test_an_unreadable_upload_shows_its_error(world: World, admin_client: Client
     resp = admin_client.post(f"/listening/sources/{source.pk}/upload/", {"file": upload})
     page = admin_client.get(resp["Location"]).content.decode()
     assert "Failed" in page and "XML bombs" in page and "nothing was imported" in page
+    assert 'value="0"' in page  # a refused file shows an empty bar, not a full one
+    assert admin_client.get(resp["Location"] + "progress.json").json()["percent"] == 0
 
 
 def test_charts_and_hangouts_render_from_imports(world: World, brands: Brands, admin_client: Client) -> None:

@@ -119,7 +119,7 @@ def test_reviews_json_accepts_odd_ratings_and_unix_dates() -> None:
     assert items[0].occurred_at.isoformat() == "2026-02-14T08:00:00+00:00"
     assert items[1].occurred_at.year == 2026
     rejects = [(r.position, r.reason) for r in records if isinstance(r, Reject)]
-    assert rejects == [("record 3", "missing date"), ("record 4", "expected an object, found str")]
+    assert rejects == [("record 3", "missing date"), ("record 4", "expected an object, found a string")]
 
 
 @pytest.mark.parametrize(
@@ -238,6 +238,12 @@ def test_slack_day_file_with_truncated_json_is_one_rejection(tmp_path: Path) -> 
     assert reject.position.startswith("line 1, column") and reject.reason.startswith("invalid JSON")
 
 
+def test_slack_day_file_entries_that_are_not_messages_are_named_in_json_terms(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "x.zip", {**_basic(), "general/2026-02-01.json": b'[1, "x", null, []]'})
+    rejects = [(r.position, r.reason) for r in _all(SlackParser(str(path), "x.zip")) if isinstance(r, Reject)]
+    assert [reason.rsplit("found ", 1)[1] for _, reason in rejects] == ["a number", "a string", "null", "an array"]
+
+
 def test_slack_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
     path = _zip(tmp_path / "bomb.zip", {**_basic(), "general/2026-02-01.json": b"[" + b" " * 5_000_000 + b"]"})
     with pytest.raises(ApplicationError) as err:
@@ -313,8 +319,8 @@ def test_json_reviews_with_objects_where_text_belongs_are_rejected() -> None:
     assert [i.author.name for i in _items(records)] == ["Di"]
     rejects = [(r.position, r.reason) for r in records if isinstance(r, Reject)]
     assert rejects == [
-        ("record 1", "author: expected text, found dict"),
-        ("record 2", "text: expected text, found list"),
+        ("record 1", "author: expected text, found an object"),
+        ("record 2", "text: expected text, found an array"),
         ("record 3", "unreadable date '9999999999999999' (a Unix time out of range)"),
     ]
 
