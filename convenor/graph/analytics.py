@@ -121,8 +121,9 @@ def communities(
     # times faster here on the same graph. Seeded for maps that do not change between runs.
     ig.set_random_number_generator(random.Random(seed))  # noqa: S311  # layout and communities, not secrets
     try:
+        # From the previous communities (the daily update) one pass refines them enough.
         part = g.community_leiden(
-            objective_function="modularity", weights=weights, n_iterations=2, initial_membership=start
+            objective_function="modularity", weights=weights, n_iterations=1 if start else 2, initial_membership=start
         )
     finally:
         ig.set_random_number_generator(random)  # igraph's default: Python's shared generator

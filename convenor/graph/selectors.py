@@ -39,9 +39,10 @@ def current_map() -> Map | None:
 
 
 def map_built_at() -> datetime | None:
-    """When the current map was last built, or None if it never was."""
+    """When the current map was last built or updated (its data last changed), or None if it
+    never was built. Readers may key caches of its scores on it."""
     m = current_map()
-    return m.built_at if m else None
+    return m.refreshed_at if m else None
 
 
 def node_scores(member_ids: Collection[int] | None = None) -> dict[int, NodeScore]:

@@ -22,7 +22,7 @@ from convenor.api.tests.conftest import Api, api_as
 from convenor.cli import main
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.testing import World
-from convenor.graph import build, update
+from convenor.graph import build, selectors, update
 from convenor.graph.models import DeclaredLine, Line, Map, Node
 from convenor.graph.services import build_map, snapshot_create, update_map
 from convenor.people.models import Affiliation, Member, Relationship, RelationshipKind, Role
@@ -205,6 +205,8 @@ def test_an_update_is_idempotent_and_reads_only_what_is_new(world: World, lounge
     later = t + timedelta(hours=2)
     second = update_map(now=later)
     assert second.lines_changed > 0
+    # Readers that key caches on the map's time (hot groups) see the update.
+    assert selectors.map_built_at() == Map.objects.get(label="").updated_at
     after = lines_of(Map.objects.get(label=""))
     again = update_map(now=later)
     assert again.lines_changed == 0 and lines_of(Map.objects.get(label="")) == after
