@@ -17,12 +17,16 @@ competitors, replies mostly within a cohort and some across, so the map has brok
   second run that must not propose anyone again for the same topic (the cool-down);
 - ``profiling_1m``: fitting and projecting 1,000,000 generated posts in memory (the part of
   profiling that grows with the posts), with its rate, next to the database run's rate.
+  ``--db-posts N`` profiles N posts from the database instead of the 3 per member written:
+  the written posts are copied (as replies in their threads, same authors and texts) after
+  the map is built, so only profiling sees them.
 
 The floor, measured in the same run: reading every member's id and role once with one SQL
 query; ``suggest_ratio`` is the suggest time over that floor.
 
     python bench/hotgroups.py                      # 100,000 members, 1M posts profiled
     python bench/hotgroups.py --members 5000 --profile-posts 100000   # a quick look
+    python bench/hotgroups.py --members 20000 --db-posts 1000000       # profiling 1M posts from the database
 """
 
 from __future__ import annotations
@@ -311,6 +315,27 @@ def check(suggestions: list[Any], truth: dict[str, Any]) -> tuple[float, float, 
     return right / max(1, total), ok / max(1, len(suggestions)), problems
 
 
+def pad_posts(total: int) -> int:
+    """Copy the written posts (as replies in the same threads) until there are `total`."""
+    from django.db import connection, transaction
+
+    from convenor.spaces.models import Post
+
+    cols = "body, html, text, by_staff, created_at, edited_at, reaction_count, author_id, thread_id, state"
+    written = Post.objects.count()
+    last = Post.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with transaction.atomic(), connection.cursor() as cur:
+        have = written
+        while have < total:
+            n = min(written, total - have)
+            cur.execute(
+                f"INSERT INTO spaces_post ({cols}) SELECT {cols} FROM spaces_post WHERE id <= %s ORDER BY id LIMIT %s",
+                [last, n],
+            )
+            have += n
+    return Post.objects.count()
+
+
 def profile_in_memory(n_posts: int, seed: int) -> dict[str, Any]:
     """Fit on a sample and project `n_posts` generated posts, in batches, like profile_refresh."""
     from convenor.hotgroups.profiles import BATCH, FIT_SAMPLE, fit
@@ -350,6 +375,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--profile-posts", type=int, default=1_000_000)
+    parser.add_argument("--db-posts", type=int, default=0, help="pad the database to this many posts before profiling")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="bench-hotgroups-"))
@@ -368,6 +394,10 @@ def main() -> None:
     t = time.perf_counter()
     build_map()
     out["map_seconds"] = round(time.perf_counter() - t, 1)
+    if args.db_posts > truth["posts"]:
+        t = time.perf_counter()
+        out["posts"] = truth["posts"] = pad_posts(args.db_posts)
+        out["pad_seconds"] = round(time.perf_counter() - t, 1)
     t, cpu = time.perf_counter(), time.process_time()
     run = profile_refresh(n_topics=COHORTS, seed=args.seed)
     prof, prof_cpu = time.perf_counter() - t, time.process_time() - cpu
