@@ -360,9 +360,13 @@ def _execute(run: ImportRun, make: Callable[[], Parser | None], progress: Progre
         _finish(run, RunStatus.FAILED, exc.message)
         raise
     except Exception as exc:
-        log.exception("import run %s failed", run.pk)
+        # One line for whoever ran it (the CLI's stderr is the console log); the traceback
+        # with CONVENOR_LOG_LEVEL=DEBUG, or `convenor --debug`, which re-raises the chain.
+        log.error(
+            "import run %s failed: %s: %s", run.pk, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG)
+        )
         _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
-        raise ApplicationError(ErrorCode.INTERNAL, f"The import failed: {type(exc).__name__}: {exc}") from None
+        raise ApplicationError(ErrorCode.INTERNAL, f"The import failed: {type(exc).__name__}: {exc}") from exc
     except BaseException:
         _finish(run, RunStatus.FAILED, "interrupted; run the import again to finish it")
         raise

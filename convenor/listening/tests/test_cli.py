@@ -93,3 +93,23 @@ def test_listen_add_and_refresh(world: World, http_server: Served, capsys: pytes
     assert "No source is due." in capsys.readouterr().out
     assert main(["listen", "refresh", "--source", "Trust"]) == 0
     assert "0 created, 0 updated, 2 skipped" in capsys.readouterr().out
+
+
+def test_an_unexpected_failure_prints_one_line_and_no_traceback(
+    world: World, brands: Brands, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A bug met mid-import (here VADER, a library, breaking) fails the run with one line."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    def broken(self: object, text: str) -> dict[str, float]:
+        raise RuntimeError("lexicon missing")
+
+    monkeypatch.setattr(SentimentIntensityAnalyzer, "polarity_scores", broken)
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", "reviews", str(SAMPLES / "reviews.csv")])
+    assert exit_.value.code == 1
+    _, err = capfd.readouterr()
+    assert "convenor: error: The import failed: RuntimeError: lexicon missing" in err
+    assert "Traceback" not in err
+    run = ImportRun.objects.get()
+    assert run.status == "failed" and run.error == "RuntimeError: lexicon missing"
