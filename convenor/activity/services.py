@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
+from convenor.core.bulk import rows_where_in
 from convenor.core.errors import invalid
 from convenor.people.models import Member, Organization
 
@@ -115,8 +116,12 @@ def record_many(records: Iterable[ActivityRecord], *, batch_size: int = 2000) ->
         # One indexed look-up per chunk tells which origins are already in the log.
         for source in {key[0] for key in fresh}:
             origins = [key[1] for key in fresh if key[0] == source]
-            for seen in Activity.objects.filter(source=source, origin_id__in=origins).values_list(
-                "origin_id", flat=True
+            for (seen,) in rows_where_in(
+                table=Activity._meta.db_table,
+                columns=("origin_id",),
+                fixed={"source": source},
+                key="origin_id",
+                values=origins,
             ):
                 fresh.pop((source, seen), None)
         if not fresh:

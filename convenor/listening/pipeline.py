@@ -10,19 +10,20 @@ authors per run (it grows with the number of people, not of messages).
 
 from __future__ import annotations
 
-import os
 import time
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from convenor.activity.models import Verb
 from convenor.activity.services import ActivityRecord, record_many
+from convenor.core.bulk import rows_where_in
 from convenor.listening import sentiment
 from convenor.listening.identity import Resolver
 from convenor.listening.importers.base import Author, Item, Parsed, Reject, Skip
@@ -38,8 +39,8 @@ from convenor.listening.models import (
     Source,
 )
 
-BATCH = 2000
-SQLITE_CACHE_KIB = int(os.environ.get("CONVENOR_IMPORT_CACHE_KIB", 131072))
+BATCH = 10_000  # posts per transaction: fewer, larger commits write each index page less often
+SQLITE_CACHE_KIB = 128 * 1024  # 128 MB at most, for the run only
 MAX_STORED_REJECTIONS = 10_000  # past this a run counts rejections without listing them
 OBJECT_KIND = OUTSIDE_POST
 PLACE_KIND = "conduit"
@@ -219,9 +220,7 @@ class Pipeline:
 
         existing: dict[str, tuple[int, int, str, str, float | None, str]] = {
             row[0]: row[1:]
-            for row in OutsidePost.objects.filter(
-                source=source, origin_id__in=[i.origin_id for i in items]
-            ).values_list("origin_id", "pk", "author_id", "title", "text", "rating", "url")
+            for row in _posts(source, [i.origin_id for i in items], "id", "author_id", "title", "text", "rating", "url")
         }
         fresh: list[tuple[Item, Row, set[int]]] = []
         changed: list[tuple[Item, Row, set[int]]] = []
@@ -241,11 +240,7 @@ class Pipeline:
                 counts.skipped += 1
         if fresh:
             _insert_posts(source, fresh)
-            ids = dict(
-                OutsidePost.objects.filter(source=source, origin_id__in=[r.origin_id for _, r, _ in fresh]).values_list(
-                    "origin_id", "pk"
-                )
-            )
+            ids = dict(_posts(source, [r.origin_id for _, r, _ in fresh], "id"))
             for _, r, _ in fresh:
                 r.pk = ids[r.origin_id]
         if changed:
@@ -277,7 +272,7 @@ class Pipeline:
             ],
             ignore_conflicts=True,
         )
-        counts.activities += record_many(self._activities(written, existing))
+        counts.activities += record_many(self._activities(written, existing), batch_size=2 * BATCH)
 
     def _activities(
         self,
@@ -290,9 +285,7 @@ class Pipeline:
         author_of.update({o: row[1] for o, row in existing.items()})
         parents = {i.parent_origin for i, _, _ in written if i.parent_origin and i.parent_origin not in author_of}
         if parents:
-            author_of.update(
-                OutsidePost.objects.filter(source=source, origin_id__in=parents).values_list("origin_id", "author_id")
-            )
+            author_of.update(_posts(source, list(parents), "author_id"))
         for item, post, brands in written:
             common = {
                 "source": source.key,
@@ -377,6 +370,17 @@ def _insert_posts(source: Source, fresh: list[tuple[Item, Row, set[int]]]) -> No
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _posts(source: Source, origins: list[str], *columns: str) -> list[tuple[Any, ...]]:
+    """(origin_id, *columns) of the source's posts with these origin ids."""
+    return rows_where_in(
+        table=OutsidePost._meta.db_table,
+        columns=("origin_id", *columns),
+        fixed={"source_id": source.pk},
+        key="origin_id",
+        values=origins,
+    )
 
 
 def _values(item: Item) -> dict[str, object]:
