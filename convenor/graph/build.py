@@ -226,7 +226,7 @@ def _epoch_sql(expr: str) -> str:
     return f"CAST(strftime('%%s', {expr}) AS INTEGER)"
 
 
-def _fetch(sql: str, params: Sequence[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
+def fetch_columns(sql: str, params: Sequence[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
     """Run an aggregate query and return its columns as arrays (rows are groups, not activities)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -237,7 +237,7 @@ def _fetch(sql: str, params: Sequence[Any], ncols: int) -> list[npt.NDArray[np.o
     return [table[:, i] for i in range(ncols)]
 
 
-def _ints(col: npt.NDArray[np.object_]) -> I64:
+def int_array(col: npt.NDArray[np.object_]) -> I64:
     return np.asarray(col, dtype=np.int64) if len(col) else np.empty(0, dtype=np.int64)
 
 
@@ -310,7 +310,7 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
     # 1. Between people: one group per (actor, target, verb).
     verbs: list[str] = [str(v) for v in PERSON_VERBS if v in live] or ["-"]
     marks = ",".join(["%s"] * len(verbs))
-    actor, target, verb, count, first, last = _fetch(
+    actor, target, verb, count, first, last = fetch_columns(
         f"SELECT actor_id, target_member_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
         f" WHERE {when} AND target_member_id IS NOT NULL AND actor_id <> target_member_id"
@@ -319,7 +319,7 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
         6,
     )
     if len(actor):
-        a, t, c = _ints(actor), _ints(target), _ints(count)
+        a, t, c = int_array(actor), int_array(target), int_array(count)
         w, b = _verb_arrays(verb, weights)
         names = np.asarray(verb, dtype=str)
         kind = np.zeros(len(a), dtype=np.int64)
@@ -330,8 +330,8 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
             flip[sel] = flipped
         src = np.where(flip, t, a)
         dst = np.where(flip, a, t)
-        raw.add(kind, node_key(NodeKind.MEMBER, src), node_key(NodeKind.MEMBER, dst), w * c, c, _ints(first),
-                _ints(last), b)  # fmt: skip
+        raw.add(kind, node_key(NodeKind.MEMBER, src), node_key(NodeKind.MEMBER, dst), w * c, c, int_array(first),
+                int_array(last), b)  # fmt: skip
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -343,7 +343,7 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
     # 2. People and the places they act in: participation.
     pverbs: list[str] = [str(v) for v in PLACE_VERBS if v in live] or ["-"]
     marks = ",".join(["%s"] * len(pverbs))
-    actor, pkind, pid, verb, count, first, last = _fetch(
+    actor, pkind, pid, verb, count, first, last = fetch_columns(
         f"SELECT actor_id, place_kind, place_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
         f" WHERE {when} AND place_kind IN ('space', 'event', 'group') AND place_id IS NOT NULL"
@@ -352,7 +352,7 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
         7,
     )
     if len(actor):
-        a, p, c = _ints(actor), _ints(pid), _ints(count)
+        a, p, c = int_array(actor), int_array(pid), int_array(count)
         pk = np.asarray(pkind, dtype=str)
         place = np.zeros(len(a), dtype=np.int64)
         for name, node_kind in PLACE_KINDS.items():
@@ -360,10 +360,10 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
             place[sel] = node_key(node_kind, p[sel])
         w, b = _verb_arrays(verb, weights)
         raw.add(np.full(len(a), LINE_CODE[LineKind.PARTICIPATION]), node_key(NodeKind.MEMBER, a), place, w * c, c,
-                _ints(first), _ints(last), b)  # fmt: skip
+                int_array(first), int_array(last), b)  # fmt: skip
 
     # 3. People acting on an organisation: prospecting when commercial, a connection otherwise.
-    actor, org, verb, count, first, last = _fetch(
+    actor, org, verb, count, first, last = fetch_columns(
         f"SELECT actor_id, target_org_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
         f" WHERE {when} AND target_org_id IS NOT NULL GROUP BY actor_id, target_org_id, verb",
@@ -371,7 +371,7 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
         6,
     )
     if len(actor):
-        a, o, c = _ints(actor), _ints(org), _ints(count)
+        a, o, c = int_array(actor), int_array(org), int_array(count)
         w, b = _verb_arrays(verb, weights)
         keep = w > 0
         kind = np.where(
@@ -380,11 +380,11 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
             LINE_CODE[LineKind.CONNECTION],
         ).astype(np.int64)
         raw.add(kind[keep], node_key(NodeKind.MEMBER, a[keep]), node_key(NodeKind.ORGANIZATION, o[keep]),
-                (w * c)[keep], c[keep], _ints(first)[keep], _ints(last)[keep], b[keep])  # fmt: skip
+                (w * c)[keep], c[keep], int_array(first)[keep], int_array(last)[keep], b[keep])  # fmt: skip
 
     # 4. Outside conduits: information channels between a person and the conduit they speak in.
     marks = ",".join(["%s"] * len(NATIVE_SOURCES))
-    actor, source, verb, count, first, last = _fetch(
+    actor, source, verb, count, first, last = fetch_columns(
         f"SELECT actor_id, source, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
         f" WHERE {when} AND source NOT IN ({marks}) GROUP BY actor_id, source, verb",
@@ -392,14 +392,14 @@ def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
         6,
     )
     if len(actor):
-        a, c = _ints(actor), _ints(count)
+        a, c = int_array(actor), int_array(count)
         names = np.asarray(source, dtype=str)
         uniq, inv = np.unique(names, return_inverse=True)
         refs = np.array([conduit_ref(str(u)) for u in uniq], dtype=np.int64)[inv]
         w, b = _verb_arrays(verb, weights)
         w = np.where(w > 0, w, 1.0)  # speaking in a conduit is a channel whatever the verb's own weight
         raw.add(np.full(len(a), LINE_CODE[LineKind.CHANNEL]), node_key(NodeKind.MEMBER, a),
-                node_key(NodeKind.CONDUIT, refs), w * c, c, _ints(first), _ints(last), b)  # fmt: skip
+                node_key(NodeKind.CONDUIT, refs), w * c, c, int_array(first), int_array(last), b)  # fmt: skip
     return raw
 
 
@@ -408,7 +408,7 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     # 5. Declared relationships in force during the window: connections.
     rel = Relationship._meta.db_table
     day_from, day_to = start.date(), end.date()
-    kind_s, sm, so, tm, to, strength, started, created = _fetch(
+    kind_s, sm, so, tm, to, strength, started, created = fetch_columns(
         f"SELECT kind, source_member_id, source_org_id, target_member_id, target_org_id, strength,"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" {_epoch_sql('started_on')}, {_epoch_sql('created_at')} FROM {rel}"
         f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
@@ -431,7 +431,7 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
 
     # 6. Affiliations in force during the window: a person's connection to their organisation.
     aff = Affiliation._meta.db_table
-    member, org, started = _fetch(
+    member, org, started = fetch_columns(
         f"SELECT member_id, organization_id, {_epoch_sql('started_on')} FROM {aff}"  # noqa: S608  # fixed table names and placeholders; values are parameters
         f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
         [day_to, day_from],
@@ -440,9 +440,10 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     if len(member):
         n = len(member)
         since = np.array([-1 if s is None else s for s in started], dtype=np.int64)
-        raw.add(np.full(n, LINE_CODE[LineKind.CONNECTION]), node_key(NodeKind.MEMBER, _ints(member)),
-                node_key(NodeKind.ORGANIZATION, _ints(org)), np.full(n, AFFILIATION_WEIGHT), np.ones(n, dtype=np.int64),
-                since, since, np.full(n, 1 << BASIS_BIT["affiliated"], dtype=np.int64))  # fmt: skip
+        raw.add(np.full(n, LINE_CODE[LineKind.CONNECTION]), node_key(NodeKind.MEMBER, int_array(member)),
+                node_key(NodeKind.ORGANIZATION, int_array(org)), np.full(n, AFFILIATION_WEIGHT),
+                np.ones(n, dtype=np.int64), since, since,
+                np.full(n, 1 << BASIS_BIT["affiliated"], dtype=np.int64))  # fmt: skip
     return raw
 
 

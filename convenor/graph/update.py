@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.db import connection
 
 from convenor.graph import build
 from convenor.graph.build import F64, I64, KIND_CODE, KIND_ORDER, LINE_ORDER, Lines, Raw
+from convenor.graph.build import int_array as _i
 from convenor.graph.models import DeclaredLine, Line, Map, Node, NodeKind
 
 # A line's identity packed in one integer: kind, then both ends as positions in a shared list
@@ -130,20 +129,6 @@ class Stored:
     declared_row: I64  # graph_declaredline.id per declared line
 
 
-def _columns(sql: str, params: list[Any], ncols: int) -> list[npt.NDArray[np.object_]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return [np.empty(0, dtype=object) for _ in range(ncols)]
-    table = np.array(rows, dtype=object)
-    return [table[:, i] for i in range(ncols)]
-
-
-def _i(col: npt.NDArray[np.object_]) -> I64:
-    return np.asarray(col, dtype=np.int64) if len(col) else np.empty(0, dtype=np.int64)
-
-
 def _f(col: npt.NDArray[np.object_]) -> F64:
     return np.asarray(col, dtype=np.float64) if len(col) else np.empty(0, dtype=np.float64)
 
@@ -151,7 +136,7 @@ def _f(col: npt.NDArray[np.object_]) -> F64:
 def load(m: Map) -> Stored:
     """Read the stored map back into arrays: one query for the nodes, one per kind of line."""
     node_t = Node._meta.db_table
-    idx, kind, ref, org, comm, brok, reach, x, y, pr, *counts = _columns(
+    idx, kind, ref, org, comm, brok, reach, x, y, pr, *counts = build.fetch_columns(
         f"SELECT idx, kind, ref_id, org_id, community, brokerage, reach2, x, y, pagerank,"  # noqa: S608  # fixed table names; values are parameters
         f" {', '.join(COUNT_COLUMNS)} FROM {node_t} WHERE map_id = %s ORDER BY idx",
         [m.pk],
@@ -172,7 +157,7 @@ def load(m: Map) -> Stored:
     else:
         lines, row, src_i, dst_i = _read_lines(m, node_keys)
     decl_t = DeclaredLine._meta.db_table
-    drow, dk, da, db, dw, de, df, dl, dbits = _columns(
+    drow, dk, da, db, dw, de, df, dl, dbits = build.fetch_columns(
         f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
         " WHERE map_id = %s",
         [m.pk],
@@ -204,7 +189,7 @@ def _read_lines(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64]:
     last_sql = build._epoch_sql("last_seen")
     parts: list[tuple[I64, I64, I64, F64, I64, I64, I64, I64, I64]] = []
     for code, line_kind in enumerate(LINE_ORDER):
-        rid, src, dst, weight, ev, first, last, basis = _columns(
+        rid, src, dst, weight, ev, first, last, basis = build.fetch_columns(
             f"SELECT id, source, target, weight, evidence, COALESCE({first_sql}, -1), COALESCE({last_sql}, -1),"  # noqa: S608  # fixed table names; values are parameters
             f" basis FROM {line_t} WHERE map_id = %s AND kind = %s",
             [m.pk, str(line_kind)],
