@@ -217,24 +217,32 @@ def idea_link_post(*, idea: Idea, post: Post, by: Member) -> IdeaSource:
         raise ApplicationError(ErrorCode.CONFLICT, "Only a published post can be linked to an idea")
     thread = post.thread
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                source = IdeaSource.objects.create(
-                    idea=idea,
-                    kind=SourceKind.POST,
-                    post=post,
-                    thread=thread,
-                    space_id=thread.space_id,
-                    author=post.author,
-                    linked_by=by,
-                    excerpt=_excerpt(post.text or post.body),
-                )
-        except IntegrityError:
-            raise ApplicationError(ErrorCode.DUPLICATE, f"This post is already linked to “{idea.title}”") from None
-        _follow(idea, post.author)
-        if by.pk != post.author_id:
-            _follow(idea, by)
+        source = _add_source(
+            idea,
+            author=post.author,
+            by=by,
+            duplicate=f"This post is already linked to “{idea.title}”",
+            kind=SourceKind.POST,
+            post=post,
+            thread=thread,
+            space_id=thread.space_id,
+            excerpt=_excerpt(post.text or post.body),
+        )
         space_services.touch(thread_id=thread.pk, space_id=thread.space_id)
+    return source
+
+
+def _add_source(idea: Idea, *, author: Member, by: Member | None, duplicate: str, **fields: Any) -> IdeaSource:
+    """Link a source to `idea`, credited to `author`, who follows the idea (as does `by`, who
+    linked it). Raises DUPLICATE with the message `duplicate` when the link exists already."""
+    try:
+        with transaction.atomic():
+            source = IdeaSource.objects.create(idea=idea, author=author, linked_by=by, **fields)
+    except IntegrityError:
+        raise ApplicationError(ErrorCode.DUPLICATE, duplicate) from None
+    _follow(idea, author)
+    if by is not None and by.pk != author.pk:
+        _follow(idea, by)
     return source
 
 
@@ -278,27 +286,17 @@ def idea_link_activity(*, idea: Idea, activity: Activity, by: Member | None = No
     """
     _check_outside(activity)
     idea = _live(idea)
-    author = activity.actor
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                source = IdeaSource.objects.create(
-                    idea=idea,
-                    kind=SourceKind.ACTIVITY,
-                    activity=activity,
-                    conduit=activity.source,
-                    author=author,
-                    linked_by=by,
-                    excerpt=_outside_excerpt(activity),
-                )
-        except IntegrityError:
-            raise ApplicationError(
-                ErrorCode.DUPLICATE, f"This outside post is already linked to “{idea.title}”"
-            ) from None
-        _follow(idea, author)
-        if by is not None and by.pk != author.pk:
-            _follow(idea, by)
-    return source
+        return _add_source(
+            idea,
+            author=activity.actor,
+            by=by,
+            duplicate=f"This outside post is already linked to “{idea.title}”",
+            kind=SourceKind.ACTIVITY,
+            activity=activity,
+            conduit=activity.source,
+            excerpt=_outside_excerpt(activity),
+        )
 
 
 def idea_from_activity(*, activity: Activity, board: Board, by: Member, title: str, description: str = "") -> Idea:
