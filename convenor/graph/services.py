@@ -215,7 +215,7 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         if rows is not None:
             kept = update.keyed(lines)
             kept.weight = np.round(kept.weight, 4)
-            update.save_cache(m, kept, rows, lines.src, lines.dst)
+            update.save_cache(m, kept, rows, lines.src, lines.dst, update.node_arrays(lines.keys, info.org_id, scores))
     tick(5, total)
     by_kind = {str(k): int((lines.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
     return MapBuildResult(
@@ -599,8 +599,8 @@ def _store_update(
         bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
         known, at_old = update.match(merged.keys, stored.node_keys)
         was = np.where(known, at_old, -1)[order]  # each position's stored position, -1 for new nodes
-        _store_node_changes(m, stored, merged.keys[order], _permute_info(info, order), _permute_scores(scores, order),
-                            was)  # fmt: skip
+        info_at, scores_at = _permute_info(info, order), _permute_scores(scores, order)
+        _store_node_changes(m, stored, merged.keys[order], info_at, scores_at, was)
         # The declared part: only the declarations that changed.
         decl_u = update.universe_of(declared, stored.declared)
         hit_d, at_d = update.match(update.line_ids(declared, decl_u), update.line_ids(stored.declared, decl_u))
@@ -634,6 +634,7 @@ def _store_update(
             np.concatenate([stored.line_row[kept], new_rows]),
             np.concatenate([stored.line_src[kept], src[write]]),
             np.concatenate([stored.line_dst[kept], dst[write]]),
+            update.node_arrays(merged.keys[order], info_at.org_id, scores_at),
         )
     return len(write)
 

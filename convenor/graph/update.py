@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 
 from convenor.graph import build
+from convenor.graph.analytics import Scores
 from convenor.graph.build import F64, I64, KIND_CODE, KIND_ORDER, LINE_ORDER, Lines, Raw
 from convenor.graph.build import int_array as _i
 from convenor.graph.models import DeclaredLine, Line, Map, Node, NodeKind
@@ -134,7 +136,66 @@ def _f(col: npt.NDArray[np.object_]) -> F64:
 
 
 def load(m: Map) -> Stored:
-    """Read the stored map back into arrays: one query for the nodes, one per kind of line."""
+    """Read the stored map back into arrays: from the arrays kept beside the database when they
+    match the map, otherwise one query for the nodes and one per kind of line."""
+    cached = _read_cache(m)
+    nodes = cached.nodes if cached is not None and cached.nodes is not None else _read_nodes(m)
+    if cached is not None:
+        lines, row, src_i, dst_i = cached.lines, cached.row, cached.src, cached.dst
+    else:
+        lines, row, src_i, dst_i = _read_lines(m, np.asarray(nodes["node_keys"], dtype=np.int64))
+    decl_t = DeclaredLine._meta.db_table
+    drow, dk, da, db, dw, de, df, dl, dbits = build.fetch_columns(
+        f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
+        " WHERE map_id = %s",
+        [m.pk],
+        9,
+    )
+    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
+    return Stored(
+        node_keys=np.asarray(nodes["node_keys"], dtype=np.int64),
+        org_id=np.asarray(nodes["org_id"], dtype=np.int64),
+        community=np.asarray(nodes["community"], dtype=np.int64),
+        brokerage=np.asarray(nodes["brokerage"], dtype=np.float64),
+        reach2=np.asarray(nodes["reach2"], dtype=np.int64),
+        x=np.asarray(nodes["x"], dtype=np.float64),
+        y=np.asarray(nodes["y"], dtype=np.float64),
+        pagerank=np.asarray(nodes["pagerank"], dtype=np.float64),
+        counts=np.asarray(nodes["counts"], dtype=np.int64),
+        lines=lines,
+        line_row=row,
+        line_src=src_i,
+        line_dst=dst_i,
+        declared=declared,
+        declared_row=_i(drow),
+    )
+
+
+# Stored's node arrays, as the cache keeps them.
+NODE_FIELDS = ("node_keys", "org_id", "community", "brokerage", "reach2", "x", "y", "pagerank", "counts")
+
+
+def node_arrays(keys: I64, org_id: I64, scores: Scores) -> dict[str, npt.NDArray[np.generic]]:
+    """The node figures exactly as written to the database (positions 0..n-1), as Stored holds them."""
+    bk = scores.by_kind
+    counts = np.column_stack([
+        scores.degree, bk["connection"], bk["participation"], bk["influence"], bk["prospecting"], bk["channel"],
+        scores.internal, scores.external,
+    ]).astype(np.int64)  # fmt: skip
+    return {
+        "node_keys": keys.astype(np.int64),
+        "org_id": np.where(org_id < 0, -1, org_id).astype(np.int64),
+        "community": np.where(scores.community < 0, -1, scores.community).astype(np.int64),
+        "brokerage": scores.brokerage.astype(np.float64),
+        "reach2": scores.reach2.astype(np.int64),
+        "x": np.round(scores.x, 2),
+        "y": np.round(scores.y, 2),
+        "pagerank": scores.pagerank.astype(np.float64),
+        "counts": counts.reshape(len(keys), len(COUNT_COLUMNS)),
+    }
+
+
+def _read_nodes(m: Map) -> dict[str, npt.NDArray[np.generic]]:
     node_t = Node._meta.db_table
     idx, kind, ref, org, comm, brok, reach, x, y, pr, *counts = build.fetch_columns(
         f"SELECT idx, kind, ref_id, org_id, community, brokerage, reach2, x, y, pagerank,"  # noqa: S608  # fixed table names; values are parameters
@@ -150,37 +211,17 @@ def load(m: Map) -> Stored:
         uniq, inv = np.unique(kind.astype(str), return_inverse=True)
         codes = np.array([KIND_CODE[str(k)] for k in uniq], dtype=np.int64)
         node_keys = codes[inv] * build.KEY_SHIFT + _i(ref)
-
-    cached = _read_cache(m, node_keys)
-    if cached is not None:
-        lines, row, src_i, dst_i = cached
-    else:
-        lines, row, src_i, dst_i = _read_lines(m, node_keys)
-    decl_t = DeclaredLine._meta.db_table
-    drow, dk, da, db, dw, de, df, dl, dbits = build.fetch_columns(
-        f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
-        " WHERE map_id = %s",
-        [m.pk],
-        9,
-    )
-    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
-    return Stored(
-        node_keys=node_keys,
-        org_id=np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
-        community=np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
-        brokerage=_f(brok),
-        reach2=_i(reach),
-        x=_f(x),
-        y=_f(y),
-        pagerank=_f(pr),
-        counts=np.column_stack([_i(c) for c in counts]) if n else np.zeros((0, len(COUNT_COLUMNS)), dtype=np.int64),
-        lines=lines,
-        line_row=row,
-        line_src=src_i,
-        line_dst=dst_i,
-        declared=declared,
-        declared_row=_i(drow),
-    )
+    return {
+        "node_keys": node_keys,
+        "org_id": np.array([-1 if o is None else int(o) for o in org], dtype=np.int64),
+        "community": np.array([-1 if c is None else int(c) for c in comm], dtype=np.int64),
+        "brokerage": _f(brok),
+        "reach2": _i(reach),
+        "x": _f(x),
+        "y": _f(y),
+        "pagerank": _f(pr),
+        "counts": np.column_stack([_i(c) for c in counts]) if n else np.zeros((0, len(COUNT_COLUMNS)), dtype=np.int64),
+    }
 
 
 def _read_lines(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64]:
@@ -226,15 +267,21 @@ def _stamp(m: Map) -> I64:
     )  # fmt: skip
 
 
-def save_cache(m: Map, lines: Keyed, row: I64, src: I64, dst: I64) -> None:
-    """Keep the map's lines as arrays beside the database, so the next update need not read them
-    back row by row. Written after the map's transaction, stamped; a cache whose stamp does not
-    match the map is ignored (the lines are then read from the database)."""
+def save_cache(
+    m: Map, lines: Keyed, row: I64, src: I64, dst: I64, nodes: dict[str, npt.NDArray[np.generic]] | None = None
+) -> None:
+    """Keep the map's lines (and its nodes' figures, when given) as arrays beside the database, so
+    the next update need not read them back row by row. Written after the map's transaction,
+    stamped; a cache whose stamp does not match the map is ignored (the map is then read from
+    the database)."""
     path = _cache_path(m)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    arrays: dict[str, Any] = {"stamp": _stamp(m), "row": row, "src": src, "dst": dst}
+    arrays.update({k: getattr(lines, k) for k in _FIELDS})
+    arrays.update({f"node_{k}": v for k, v in (nodes or {}).items()})
     with tmp.open("wb") as f:
-        np.savez(f, stamp=_stamp(m), row=row, src=src, dst=dst, **{k: getattr(lines, k) for k in _FIELDS})
+        np.savez(f, **arrays)
     tmp.replace(path)
     for other in path.parent.glob("lines-*.npz"):
         if other != path:
@@ -245,7 +292,16 @@ def drop_cache(m: Map) -> None:
     _cache_path(m).unlink(missing_ok=True)
 
 
-def _read_cache(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64] | None:
+@dataclass
+class Cached:
+    lines: Keyed
+    row: I64
+    src: I64
+    dst: I64
+    nodes: dict[str, npt.NDArray[np.generic]] | None  # None when only the lines were kept
+
+
+def _read_cache(m: Map) -> Cached | None:
     path = _cache_path(m)
     if not path.is_file():
         return None
@@ -255,11 +311,16 @@ def _read_cache(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64] | None:
                 return None
             lines = Keyed(*(np.asarray(data[k]) for k in _FIELDS))
             row, src, dst = np.asarray(data["row"]), np.asarray(data["src"]), np.asarray(data["dst"])
+            nodes = None
+            if all(f"node_{k}" in data for k in NODE_FIELDS):
+                nodes = {k: np.asarray(data[f"node_{k}"]) for k in NODE_FIELDS}
     except (OSError, ValueError, KeyError):
         return None
-    if len(row) != m.line_count or (len(src) and int(max(src.max(), dst.max())) >= len(node_keys)):
+    if len(row) != m.line_count or (len(src) and int(max(src.max(), dst.max())) >= m.node_count):
         return None
-    return lines, row, src, dst
+    if nodes is not None and any(len(v) != m.node_count for v in nodes.values()):
+        nodes = None
+    return Cached(lines, row, src, dst, nodes)
 
 
 def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:

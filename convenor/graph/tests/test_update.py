@@ -64,16 +64,19 @@ def lines_of(m: Map) -> dict[LineKey, tuple[Any, ...]]:
 
 
 def assert_cache_matches(m: Map) -> None:
-    keys = update.load(m).node_keys
-    cached = update._read_cache(m, keys)
-    assert cached is not None, "the update kept its lines beside the database"
-    from_db = update._read_lines(m, keys)
+    cached = update._read_cache(m)
+    assert cached is not None and cached.nodes is not None, "the update kept its lines and nodes beside the database"
+    from_db = update._read_lines(m, np.asarray(update._read_nodes(m)["node_keys"], dtype=np.int64))
 
     def table(lines: update.Keyed, row: Any, src: Any, dst: Any) -> list[tuple[int, ...]]:
         cols = [row, src, dst, *(getattr(lines, f) for f in ("kind", "a", "b", "evidence", "first", "last", "basis"))]
         return sorted(zip(*(c.tolist() for c in cols), np.round(lines.weight, 6).tolist(), strict=True))
 
-    assert table(*cached) == table(*from_db)
+    assert table(cached.lines, cached.row, cached.src, cached.dst) == table(*from_db)
+    # The nodes' figures as the database has them, exactly.
+    nodes = update._read_nodes(m)
+    for field in update.NODE_FIELDS:
+        assert cached.nodes[field].tolist() == nodes[field].tolist(), field
 
 
 class Community:
