@@ -53,6 +53,12 @@ def person_mask(lines: Lines) -> npt.NDArray[np.bool_]:
     return np.asarray(lines.node_kind == KIND_CODE[NodeKind.MEMBER], dtype=bool)
 
 
+def edge_list(src: I64, dst: I64) -> list[tuple[int, int]]:
+    """Edges as igraph takes them: pairs of plain ints (zipping two flat lists is about twice as
+    fast as turning a two-column array into a list of lists, on a million lines)."""
+    return list(zip(src.tolist(), dst.tolist(), strict=True))
+
+
 def pagerank(lines: Lines) -> F64:
     """Weighted PageRank on influence lines, run against the flow of influence (the influenced
     point at who influenced them), normalised to sum to 1 over people."""
@@ -62,7 +68,7 @@ def pagerank(lines: Lines) -> F64:
     if not people.any():
         return pr
     sel = lines.kind == LINE_CODE[LineKind.INFLUENCE]
-    g = ig.Graph(n=n, edges=np.column_stack([lines.dst[sel], lines.src[sel]]).tolist(), directed=True)
+    g = ig.Graph(n=n, edges=edge_list(lines.dst[sel], lines.src[sel]), directed=True)
     ranks = np.asarray(g.pagerank(weights=lines.weight[sel].tolist() if sel.any() else None, directed=True))
     pr[people] = ranks[people]
     total = pr.sum()
@@ -77,7 +83,7 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
     out = np.zeros(n)
     if not sel.any():
         return out, False
-    g = ig.Graph(n=n, edges=np.column_stack([lines.src[sel], lines.dst[sel]]).tolist(), directed=False)
+    g = ig.Graph(n=n, edges=edge_list(lines.src[sel], lines.dst[sel]), directed=False)
     g.simplify(multiple=True, loops=True)
     active = np.flatnonzero(np.asarray(g.degree()) > 0)
     sampled = len(active) > BETWEENNESS_EXACT_NODES
@@ -95,7 +101,7 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
 
 def undirected(lines: Lines) -> ig.Graph:
     """Every line as an undirected edge, edge i for line i."""
-    return ig.Graph(n=lines.n, edges=np.column_stack([lines.src, lines.dst]).tolist(), directed=False)
+    return ig.Graph(n=lines.n, edges=edge_list(lines.src, lines.dst), directed=False)
 
 
 def communities(
@@ -169,7 +175,7 @@ def reach2(
     if graph is not None:  # every line, edge i for line i: keep the person-to-person ones
         g = graph.subgraph_edges(np.flatnonzero(pp).tolist(), delete_vertices=False)
     else:
-        g = ig.Graph(n=n, edges=np.column_stack([lines.src[pp], lines.dst[pp]]).tolist(), directed=False)
+        g = ig.Graph(n=n, edges=edge_list(lines.src[pp], lines.dst[pp]), directed=False)
     g.simplify()
     deg = np.asarray(g.degree(), dtype=np.int64)
     if reach_exact(deg):
