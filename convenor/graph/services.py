@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.graph import analytics, build, update
-from convenor.graph.models import DeclaredLine, Line, Map, MapStatus, Node
+from convenor.graph.models import DeclaredLine, Line, Map, MapStatus, Node, NodeKind
 from convenor.people.models import Member
 
 Progress = Callable[[int, int], None]
@@ -473,6 +473,8 @@ class LineDiff:
     weight: build.F64  # as stored (4 decimals)
     write: build.I64  # merged line indexes
     kept_rows: np.ndarray  # over the stored lines
+    added: np.ndarray  # over the merged lines: not on the stored map
+    removed: np.ndarray  # over the stored lines: not on the updated map
 
 
 def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> LineDiff:
@@ -502,7 +504,9 @@ def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> Li
         )
     kept_rows = np.zeros(len(ids_s), dtype=bool)
     kept_rows[at[same]] = True
-    return LineDiff(src, dst, undirected, weight, np.flatnonzero(~same), kept_rows)
+    removed = np.ones(len(ids_s), dtype=bool)
+    removed[at[hit]] = False
+    return LineDiff(src, dst, undirected, weight, np.flatnonzero(~same), kept_rows, ~hit, removed)
 
 
 def _previous(
@@ -516,18 +520,24 @@ def _previous(
         out[known] = values[at_old[known]]
         return out
 
-    # Two-step reach may change only around person-to-person lines gained or lost, so around
-    # lines written again or dropped.
+    # Two-step reach may change only around person-to-person lines gained or lost: for their
+    # ends, and for those ends' people one step away (on the updated map; an old neighbour no
+    # longer one lost a line too, so is an end). Lines whose figures changed leave it as it was.
+    member = build.KIND_CODE[NodeKind.MEMBER]
+    people = merged.node_kind == member
+    pp = people[merged.src] & people[merged.dst]
+    gained = diff.added & pp
+    lost = diff.removed & (stored.lines.a // build.KEY_SHIFT == member) & (stored.lines.b // build.KEY_SHIFT == member)
     ends = np.unique(
         np.concatenate([
-            merged.keys[merged.src[diff.write]], merged.keys[merged.dst[diff.write]],
-            stored.lines.a[~diff.kept_rows], stored.lines.b[~diff.kept_rows],
+            merged.keys[merged.src[gained]], merged.keys[merged.dst[gained]],
+            stored.lines.a[lost], stored.lines.b[lost],
         ])
     )  # fmt: skip
     hit, at = update.match(ends, merged.keys)
     around = at[hit]
     if len(around):
-        sel = np.isin(merged.src, around) | np.isin(merged.dst, around)
+        sel = pp & (np.isin(merged.src, around) | np.isin(merged.dst, around))
         around = np.unique(np.concatenate([around, merged.src[sel], merged.dst[sel]]))
     around = np.unique(np.concatenate([around, np.flatnonzero(~known)]))
     old_lines = build.Lines(
