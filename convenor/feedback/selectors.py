@@ -182,20 +182,33 @@ def changelog(*, viewer: AnyUser | None = None, public_only: bool = False) -> Qu
 
 
 def thread_ideas(*, viewer: AnyUser, thread_id: int) -> dict[int, list[Idea]]:
-    """Ideas linked to the posts of one thread, keyed by post id: one query for the page."""
-    rows = (
-        IdeaSource.objects.filter(
-            thread_id=thread_id,
-            post__isnull=False,
-            idea__in=access.visible_ideas(viewer).values("pk"),
-        )
+    """Ideas linked to the posts of one thread that `viewer` may see, keyed by post id.
+
+    Read on every logged-in view of a thread page, and most threads have no idea: so first
+    the thread's links alone (one indexed query), and only if there are any, which of their
+    boards the viewer may read (access.visible_boards, the rule visible_ideas applies)."""
+    rows = list(
+        IdeaSource.objects.filter(thread_id=thread_id, post__isnull=False)
         .select_related("idea")
-        .only("post_id", "idea__id", "idea__title", "idea__status", "idea__vote_count", "idea__merged_into_id")
+        .only(
+            "post_id",
+            "idea__id",
+            "idea__board_id",
+            "idea__title",
+            "idea__status",
+            "idea__vote_count",
+            "idea__merged_into_id",
+        )
         .order_by("pk")
+    )
+    if not rows:
+        return {}
+    boards = set(
+        access.visible_boards(viewer).filter(pk__in={s.idea.board_id for s in rows}).values_list("pk", flat=True)
     )
     out: dict[int, list[Idea]] = {}
     for s in rows:
-        if s.post_id is not None:
+        if s.post_id is not None and s.idea.board_id in boards:
             out.setdefault(s.post_id, []).append(s.idea)
     return out
 

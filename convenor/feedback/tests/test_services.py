@@ -136,6 +136,24 @@ def test_a_post_becomes_an_idea_crediting_its_author(world: World, public_board:
     assert selectors.thread_ideas(viewer=world.acme_user, thread_id=lounge_thread.pk) == {post.pk: [idea]}
 
 
+def test_a_threads_ideas_show_only_to_who_may_read_their_board(
+    world: World, public_board: Board, acme_board: Board, lounge_thread: Thread
+) -> None:
+    post = opening_post(thread=lounge_thread)
+    assert post is not None
+    assert selectors.thread_ideas(viewer=world.globex_user, thread_id=lounge_thread.pk) == {}
+    private = services.idea_from_post(post=post, board=acme_board, by=world.admin_member, title="Acme only")
+    assert selectors.thread_ideas(viewer=world.globex_user, thread_id=lounge_thread.pk) == {}
+    assert selectors.thread_ideas(viewer=world.acme_user, thread_id=lounge_thread.pk) == {post.pk: [private]}
+    public = services.idea_from_post(post=post, board=public_board, by=world.admin_member, title="For all")
+    assert selectors.thread_ideas(viewer=world.globex_user, thread_id=lounge_thread.pk) == {post.pk: [public]}
+    assert selectors.thread_ideas(viewer=world.admin, thread_id=lounge_thread.pk) == {post.pk: [private, public]}
+    # Read afresh each time: a status change shows at once.
+    services.status_change(idea=public, to_status=IdeaStatus.PLANNED, note="", by=world.admin)
+    [shown] = selectors.thread_ideas(viewer=world.globex_user, thread_id=lounge_thread.pk)[post.pk]
+    assert shown.status == IdeaStatus.PLANNED
+
+
 def test_status_change_closes_the_loop(
     world: World, public_board: Board, lounge_thread: Thread, acme_space: Space, settings: object
 ) -> None:
