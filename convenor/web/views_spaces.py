@@ -32,6 +32,7 @@ from convenor.core.errors import ApplicationError, ErrorCode, not_found
 from convenor.core.models import User
 from convenor.events import selectors as event_selectors
 from convenor.events.models import Event
+from convenor.feedback.templatetags.feedback_tags import PagePost, page_posts
 from convenor.people import selectors as people_selectors
 from convenor.people.models import Member
 from convenor.spaces import markdown, selectors, services
@@ -487,13 +488,14 @@ def _thread_page(
     moderator = me_member is not None and access.can_moderate(user, thread.space)
     logged_in = access.is_authenticated(user)
     shared = None
+    idea_posts: list[PagePost] | None = None
     may_accept = thread.kind == ThreadKind.QUESTION and me_member is not None and thread.author_id == me_member.pk
     if logged_in and not moderator and not may_accept:
         # A reader like any other (see post_html.personalise): the posts rendered once for
         # all of them, made theirs, unless they have something held in this thread.
         shared = _shared_posts(request, thread, me_member)
     if shared is not None:
-        page, posts_html = shared
+        page, posts_html, idea_posts = shared
         held: list[Post] = []
     else:
         page, posts_html = _own_posts(request, thread, me_member, moderator, logged_in)
@@ -519,6 +521,9 @@ def _thread_page(
             "held_posts": held,
             "viewer_member_id": me_member.pk if me_member is not None else None,
             "move_targets": list(charter_selectors.move_targets(viewer=user)) if held else [],
+            # The page's posts for the feedback partial's "make an idea" list, kept with the
+            # shared posts (none given: it reads them from page_obj's Post rows).
+            "idea_posts": idea_posts,
         },
     )
 
@@ -558,12 +563,14 @@ _VIEWER_MARKS = (
 
 def _shared_posts(
     request: HttpRequest, thread: Thread, me_member: Member | None
-) -> tuple[Page[Any], SafeString] | None:
+) -> tuple[Page[Any], SafeString, list[PagePost]] | None:
     """The page's posts for a logged-in reader who neither moderates the space nor may accept
     answers here: rendered once for every such reader and kept (under the thread's version,
     which every reply, edit, reaction, accepted answer, lock and flag bumps), then made this
     reader's (their pressed reactions, Edit on their posts, their CSRF token). None when they
-    have a held or rejected post in the thread: their page shows it, so it is their own."""
+    have a held or rejected post in the thread: their page shows it, so it is their own.
+    Also the page's posts as the feedback partial lists them (ids, authors, excerpts), kept
+    with them so that nothing is read again for each reader."""
     mine: dict[int, list[str]] = {}
     if me_member is not None:
         with connection.cursor() as cur:
@@ -574,9 +581,16 @@ def _shared_posts(
                 mine.setdefault(post_id, []).append(kind)
     raw_page = request.GET.get("page", "")
     key = pagecache.key(
-        "posts", thread.pk, thread.version, thread.locked, thread.accepted_post_id, thread.kind, request.path, raw_page
+        "thread-posts",
+        thread.pk,
+        thread.version,
+        thread.locked,
+        thread.accepted_post_id,
+        thread.kind,
+        request.path,
+        raw_page,
     )
-    entry: tuple[int, int, list[tuple[int, int]], list[str]] | None = cache.get(key)
+    entry: tuple[int, int, list[tuple[int, int]], list[str], list[PagePost]] | None = cache.get(key)
     if entry is None:
         # Published posts only: what shown_q lets such a reader see in this thread.
         page = Paginator(selectors.thread_page_posts(thread=thread, viewer=None), POSTS_PER_PAGE).get_page(raw_page)
@@ -590,9 +604,10 @@ def _shared_posts(
             path=request.path,
             csrf_token=CSRF_SLOT,
         )
-        entry = (page.paginator.count, page.number, [(r.post.pk, r.post.author_id) for r in rows], segments)
+        ids = [(r.post.pk, r.post.author_id) for r in rows]
+        entry = (page.paginator.count, page.number, ids, segments, page_posts(r.post for r in rows))
         cache.set(key, entry, pagecache.TTL)
-    count, number, ids, segments = entry
+    count, number, ids, segments, idea_posts = entry
     edit = Urls.build().edit if me_member is not None and not thread.locked else None
     me_pk = me_member.pk if me_member is not None else None
     parts = []
@@ -604,7 +619,7 @@ def _shared_posts(
         parts.append(segment)
     token = escape(get_token(request))
     html = mark_safe("".join(parts).replace(CSRF_SLOT, token))  # noqa: S308  # escaped in render_post_list
-    return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html
+    return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
 
 
 @require_POST

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from convenor.core.models import User
 from convenor.core.testing import World
+from convenor.feedback.templatetags.feedback_tags import page_posts
 from convenor.spaces.models import Frame, Post, PostState, Space, Thread, Visibility
 from convenor.spaces.services import (
     post_edit,
@@ -93,6 +94,8 @@ def test_the_kept_posts_made_a_readers_own_are_exactly_their_own_render(
         assert _untokened(str(shared[1])) == _untokened(str(own_html))
         assert 'name="csrfmiddlewaretoken" value=""' not in str(shared[1])
         assert shared[0].number == own_page.number and shared[0].paginator.count == own_page.paginator.count
+        # The feedback partial's "make an idea" list, kept with them, names the same posts.
+        assert shared[2] == page_posts(own_page.object_list)
         pages[user.pk] = str(shared[1])
     # Globex's reactions are pressed, and their own reply has Edit while the thread is open.
     globex = pages[world.globex_user.pk]
@@ -121,6 +124,24 @@ def test_a_reader_sees_their_reactions_and_edit_links_and_others_do_not(
     # Each page carries its own session's token, not the one of whoever filled the cache.
     tokens = {re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', p)[0] for p in (globex, acme)}
     assert len(tokens) == 2
+
+
+def test_the_make_an_idea_list_comes_with_the_kept_posts_and_follows_edits(
+    globex_client: Client, world: World, square: Space
+) -> None:
+    thread, replies = _conversation(world, square)
+    url = reverse("web:thread_detail", args=[thread.pk])
+    page = _page(globex_client, url)  # kept now
+    offers = re.findall(r'<a href="([^"]+)" data-post="(\d+)">Make an idea', page)
+    posts = Post.objects.filter(thread=thread).order_by("created_at", "pk")
+    assert offers == [(reverse("feedback:from_post", args=[p.pk]), str(p.pk)) for p in posts]
+    assert "· Gus Globex: Globex replies</span>" in page
+
+    post_edit(post=replies[0], editor=world.globex_member, body="Fish & chips *now*, " + "x" * 100)
+    page = _page(globex_client, url)
+    # The words of the post (not its Markdown), escaped once, cut short with an ellipsis.
+    assert "· Gus Globex: Fish &amp; chips now, xxx" in page and "· Gus Globex: Globex replies" not in page
+    assert "x" * 60 + "…</span>" in page
 
 
 def test_replies_edits_and_moderation_show_at_once_to_logged_in_readers(
