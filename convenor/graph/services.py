@@ -649,14 +649,12 @@ def _store_update(
     return len(write)
 
 
-RANK_TABLE = "graph_update_rank"
-
-
 def _store_node_changes(
     m: Map, stored: update.Stored, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores, was: build.I64
 ) -> None:
-    """Write the nodes at their positions: nodes new, moved or with any score other than influence
-    changed are written again; the others (most) only get their influence, in one statement."""
+    """Write the nodes at their positions: nodes new or moved are written again; nodes still at
+    their place with any score other than influence changed get their scores in one statement;
+    the others (most) only get their influence, in another."""
     n, n_old = len(keys), len(stored.node_keys)
     common = min(n, n_old)
     bk = scores.by_kind
@@ -665,8 +663,9 @@ def _store_node_changes(
         scores.internal, scores.external,
     ])  # fmt: skip
     c = slice(0, common)
+    in_place = keys[c] == stored.node_keys[c]
     steady = (
-        (keys[c] == stored.node_keys[c])
+        in_place
         & (info.org_id[c] == stored.org_id[c])
         & (scores.community[c] == stored.community[c])
         & (scores.brokerage[c] == stored.brokerage[c])
@@ -675,8 +674,8 @@ def _store_node_changes(
         & (np.round(scores.y[c], 2) == stored.y[c])
         & (counts[c] == stored.counts[c]).all(axis=1)
     )
-    rewrite = np.concatenate([np.flatnonzero(~steady), np.arange(common, n)])
-    gone = np.concatenate([np.flatnonzero(~steady), np.arange(n, n_old)])
+    rewrite = np.concatenate([np.flatnonzero(~in_place), np.arange(common, n)])
+    gone = np.concatenate([np.flatnonzero(~in_place), np.arange(n, n_old)])
     node_t = Node._meta.db_table
     # Nodes already on the map keep their label and role: read back those of the rows rewritten.
     again = rewrite[was[rewrite] >= 0]
@@ -699,16 +698,41 @@ def _store_node_changes(
                 [m.pk, *chunk],
             )
     _store_nodes(m, keys, info, scores, only=rewrite)
+    rescored = np.flatnonzero(in_place & ~steady)
+    _update_nodes(m, rescored, {
+        "org_id": [None if o < 0 else o for o in info.org_id[rescored].tolist()],
+        "community": [None if k < 0 else k for k in scores.community[rescored].tolist()],
+        "pagerank": scores.pagerank[rescored].tolist(),
+        "brokerage": scores.brokerage[rescored].tolist(),
+        **{col: counts[rescored, i].tolist() for i, col in enumerate(update.COUNT_COLUMNS)},
+        "reach2": scores.reach2[rescored].tolist(),
+        "x": np.round(scores.x[rescored], 2).tolist(),
+        "y": np.round(scores.y[rescored], 2).tolist(),
+    })  # fmt: skip
     moved = np.flatnonzero(steady)
     moved = moved[scores.pagerank[moved] != stored.pagerank[moved]]
-    if not len(moved):
+    _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist()})
+
+
+RANK_TABLE = "graph_update_rank"
+_NODE_SQL_TYPES = {"org_id": "BIGINT", "pagerank": "DOUBLE PRECISION", "brokerage": "DOUBLE PRECISION",
+                   "x": "DOUBLE PRECISION", "y": "DOUBLE PRECISION"}  # fmt: skip
+
+
+def _update_nodes(m: Map, at: build.I64, values: dict[str, list[Any]]) -> None:
+    """Set the given columns of the nodes at positions `at`, through a temporary table and one
+    UPDATE (far cheaper than deleting and writing whole rows again)."""
+    if not len(at):
         return
+    node_t = Node._meta.db_table
+    cols = list(values)
+    typed = ", ".join(f"{c} {_NODE_SQL_TYPES.get(c, 'INTEGER')}" for c in cols)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {RANK_TABLE} (idx INTEGER PRIMARY KEY, pagerank DOUBLE PRECISION)")
-        bulk_insert(RANK_TABLE, ("idx", "pagerank"), zip(moved.tolist(), scores.pagerank[moved].tolist(), strict=True))
+        cursor.execute(f"CREATE TEMPORARY TABLE {RANK_TABLE} (idx INTEGER PRIMARY KEY, {typed})")
+        bulk_insert(RANK_TABLE, ("idx", *cols), zip(at.tolist(), *values.values(), strict=True))
         cursor.execute(
-            f"UPDATE {node_t} SET pagerank = r.pagerank FROM {RANK_TABLE} r"  # noqa: S608  # fixed table names
+            f"UPDATE {node_t} SET {', '.join(f'{c} = r.{c}' for c in cols)} FROM {RANK_TABLE} r"  # noqa: S608  # fixed table and column names
             f" WHERE {node_t}.map_id = %s AND {node_t}.idx = r.idx",
             [m.pk],
         )
