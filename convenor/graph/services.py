@@ -215,7 +215,11 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         if rows is not None:
             kept = update.keyed(lines)
             kept.weight = np.round(kept.weight, 4)
-            update.save_cache(m, kept, rows, lines.src, lines.dst, update.node_arrays(lines.keys, info.org_id, scores))
+            drows = _inserted_rows(m, len(declared_lines), after=0, table=DeclaredLine._meta.db_table)
+            update.save_cache(
+                m, kept, rows, lines.src, lines.dst, update.node_arrays(lines.keys, info.org_id, scores),
+                None if drows is None else (declared_lines, drows),
+            )  # fmt: skip
     tick(5, total)
     by_kind = {str(k): int((lines.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
     return MapBuildResult(
@@ -620,6 +624,9 @@ def _store_update(
         kept_d = np.zeros(len(stored.declared), dtype=bool)
         kept_d[at_d[same_d]] = True
         _delete_rows(DeclaredLine._meta.db_table, stored.declared_row[~kept_d])
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {DeclaredLine._meta.db_table}")  # noqa: S608  # fixed table name
+            max_declared = int(cursor.fetchone()[0])
         _store_declared(m, declared.take(~same_d))
         Map.objects.filter(pk=m.pk).update(
             window_from=start,
@@ -632,6 +639,7 @@ def _store_update(
         )
     m.refresh_from_db()
     new_rows = _inserted_rows(m, len(write), after=max_before)
+    new_decl = _inserted_rows(m, int((~same_d).sum()), after=max_declared, table=DeclaredLine._meta.db_table)
     if new_rows is None:
         update.drop_cache(m)
     else:
@@ -645,7 +653,11 @@ def _store_update(
             np.concatenate([stored.line_src[kept], src[write]]),
             np.concatenate([stored.line_dst[kept], dst[write]]),
             update.node_arrays(merged.keys[order], info_at.org_id, scores_at),
-        )
+            None if new_decl is None else (
+                update.concat(stored.declared.take(kept_d), declared.take(~same_d)),
+                np.concatenate([stored.declared_row[kept_d], new_decl]),
+            ),
+        )  # fmt: skip
     return len(write)
 
 
@@ -739,12 +751,12 @@ def _update_nodes(m: Map, at: build.I64, values: dict[str, list[Any]]) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
 
 
-def _inserted_rows(m: Map, count: int, *, after: int) -> build.I64 | None:
+def _inserted_rows(m: Map, count: int, *, after: int, table: str = Line._meta.db_table) -> build.I64 | None:
     """The ids of the `count` lines just written to map `m` (numbered above `after`), in the order
     written, when they are numbered one after another (None otherwise: the cache is then skipped)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT MIN(id), MAX(id), COUNT(*) FROM {Line._meta.db_table} WHERE map_id = %s AND id > %s",  # noqa: S608  # fixed table name
+            f"SELECT MIN(id), MAX(id), COUNT(*) FROM {table} WHERE map_id = %s AND id > %s",  # noqa: S608  # fixed table name
             [m.pk, after],
         )
         lo, hi, n = cursor.fetchone()

@@ -144,14 +144,10 @@ def load(m: Map) -> Stored:
         lines, row, src_i, dst_i = cached.lines, cached.row, cached.src, cached.dst
     else:
         lines, row, src_i, dst_i = _read_lines(m, np.asarray(nodes["node_keys"], dtype=np.int64))
-    decl_t = DeclaredLine._meta.db_table
-    drow, dk, da, db, dw, de, df, dl, dbits = build.fetch_columns(
-        f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
-        " WHERE map_id = %s",
-        [m.pk],
-        9,
-    )
-    declared = Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits))
+    if cached is not None and cached.declared is not None:
+        declared, declared_row = cached.declared
+    else:
+        declared, declared_row = _read_declared(m)
     return Stored(
         node_keys=np.asarray(nodes["node_keys"], dtype=np.int64),
         org_id=np.asarray(nodes["org_id"], dtype=np.int64),
@@ -167,8 +163,19 @@ def load(m: Map) -> Stored:
         line_src=src_i,
         line_dst=dst_i,
         declared=declared,
-        declared_row=_i(drow),
+        declared_row=declared_row,
     )
+
+
+def _read_declared(m: Map) -> tuple[Keyed, I64]:
+    decl_t = DeclaredLine._meta.db_table
+    drow, dk, da, db, dw, de, df, dl, dbits = build.fetch_columns(
+        f"SELECT id, kind, source_key, target_key, weight, evidence, first, last, basis FROM {decl_t}"  # noqa: S608  # fixed table names; values are parameters
+        " WHERE map_id = %s",
+        [m.pk],
+        9,
+    )
+    return Keyed(_i(dk), _i(da), _i(db), _f(dw), _i(de), _i(df), _i(dl), _i(dbits)), _i(drow)
 
 
 # Stored's node arrays, as the cache keeps them.
@@ -268,7 +275,13 @@ def _stamp(m: Map) -> I64:
 
 
 def save_cache(
-    m: Map, lines: Keyed, row: I64, src: I64, dst: I64, nodes: dict[str, npt.NDArray[np.generic]] | None = None
+    m: Map,
+    lines: Keyed,
+    row: I64,
+    src: I64,
+    dst: I64,
+    nodes: dict[str, npt.NDArray[np.generic]] | None = None,
+    declared: tuple[Keyed, I64] | None = None,
 ) -> None:
     """Keep the map's lines (and its nodes' figures, when given) as arrays beside the database, so
     the next update need not read them back row by row. Written after the map's transaction,
@@ -280,6 +293,8 @@ def save_cache(
     arrays: dict[str, Any] = {"stamp": _stamp(m), "row": row, "src": src, "dst": dst}
     arrays.update({k: getattr(lines, k) for k in _FIELDS})
     arrays.update({f"node_{k}": v for k, v in (nodes or {}).items()})
+    if declared is not None:
+        arrays.update({f"decl_{k}": getattr(declared[0], k) for k in _FIELDS}, decl_row=declared[1])
     with tmp.open("wb") as f:
         np.savez(f, **arrays)
     tmp.replace(path)
@@ -299,6 +314,7 @@ class Cached:
     src: I64
     dst: I64
     nodes: dict[str, npt.NDArray[np.generic]] | None  # None when only the lines were kept
+    declared: tuple[Keyed, I64] | None  # the declared part and its row ids, when kept
 
 
 def _read_cache(m: Map) -> Cached | None:
@@ -314,13 +330,16 @@ def _read_cache(m: Map) -> Cached | None:
             nodes = None
             if all(f"node_{k}" in data for k in NODE_FIELDS):
                 nodes = {k: np.asarray(data[f"node_{k}"]) for k in NODE_FIELDS}
+            declared = None
+            if "decl_row" in data:
+                declared = (Keyed(*(np.asarray(data[f"decl_{k}"]) for k in _FIELDS)), np.asarray(data["decl_row"]))
     except (OSError, ValueError, KeyError):
         return None
     if len(row) != m.line_count or (len(src) and int(max(src.max(), dst.max())) >= m.node_count):
         return None
     if nodes is not None and any(len(v) != m.node_count for v in nodes.values()):
         nodes = None
-    return Cached(lines, row, src, dst, nodes)
+    return Cached(lines, row, src, dst, nodes, declared)
 
 
 def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:

@@ -77,6 +77,13 @@ def assert_cache_matches(m: Map) -> None:
     nodes = update._read_nodes(m)
     for field in update.NODE_FIELDS:
         assert cached.nodes[field].tolist() == nodes[field].tolist(), field
+    # And the declared part, row ids included.
+    assert cached.declared is not None
+    decl, decl_db = (update.Keyed.take(d, np.argsort(r)) for d, r in (cached.declared, update._read_declared(m)))
+    assert np.sort(cached.declared[1]).tolist() == np.sort(update._read_declared(m)[1]).tolist()
+    assert all(
+        getattr(decl, f).tolist() == getattr(decl_db, f).tolist() for f in ("kind", "a", "b", "evidence", "basis")
+    )
 
 
 class Community:
