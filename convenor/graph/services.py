@@ -221,7 +221,7 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
                 None if drows is None else (declared_lines, drows),
             )  # fmt: skip
     tick(5, total)
-    by_kind = {str(k): int((lines.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
+    by_kind = _count_by_kind(lines.kind)
     return MapBuildResult(
         map=m,
         nodes=lines.n,
@@ -378,7 +378,7 @@ def update_map(
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
     m.save(update_fields=["update_seconds"])
     tick(6, total)
-    by_kind = {str(k): int((merged.kind == i).sum()) for i, k in enumerate(build.LINE_ORDER)}
+    by_kind = _count_by_kind(merged.kind)
     return MapBuildResult(
         map=m,
         nodes=merged.n,
@@ -782,6 +782,12 @@ def _permute_info(info: build.NodeInfo, order: build.I64) -> build.NodeInfo:
     return build.NodeInfo(
         label=[info.label[i] for i in idx], role=[info.role[i] for i in idx], org_id=info.org_id[order]
     )
+
+
+def _count_by_kind(kind: build.I64) -> dict[str, int]:
+    """Lines per kind, for a build's or an update's summary."""
+    counts = np.bincount(kind, minlength=len(build.LINE_ORDER))
+    return {str(k): int(counts[i]) for i, k in enumerate(build.LINE_ORDER)}
 
 
 def _permute_scores(scores: analytics.Scores, order: build.I64) -> analytics.Scores:
