@@ -422,12 +422,43 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+# The exit code when whoever reads our output stops early (`convenor ... | head`): 128 plus
+# SIGPIPE's number, what a shell reports for a tool that SIGPIPE ended.
+EXIT_BROKEN_PIPE = 141
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit has somewhere to
+    write the rest of the buffer instead of failing on the closed pipe again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (a test's captured output): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head -1` has its line): stop quietly, as Unix tools
+        # do, following "Note on SIGPIPE" in Python's signal module documentation.
+        _stdout_to_devnull()
+        sys.exit(EXIT_BROKEN_PIPE)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _setup()
         result: int = args.func(args)
+        # Flushed here, inside the try, so a closed pipe is seen now rather than at exit.
+        sys.stdout.flush()
         return result
+    except BrokenPipeError:
+        raise  # an OSError, but not an error to report: main() ends quietly
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as exc:

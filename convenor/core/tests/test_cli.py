@@ -91,3 +91,49 @@ def test_the_installed_command_runs_migrate_and_reports_errors(tmp_path: Path) -
     env["CONVENOR_DEBUG"] = "0"
     prod = subprocess.run([exe, "migrate"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert prod.returncode != 0 and "CONVENOR_SECRET_KEY" in prod.stderr
+
+
+def _convenor(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    exe = Path(sys.executable).parent / "convenor"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env["CONVENOR_DATA_DIR"] = str(tmp_path / "data")
+    return exe, env
+
+
+def _into_closed_pipe(exe: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run the command with its stdout a pipe whose reader has already gone, as when
+    `| head -1` has read its line and exited before the command prints."""
+    proc = subprocess.Popen([exe, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the command has started Django and printed anything
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=120), err
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    exe, env = _convenor(tmp_path)
+    code, err = _into_closed_pipe(exe, env, "migrate")
+    assert (code, err) == (cli.EXIT_BROKEN_PIPE, "")
+
+
+def test_many_lines_piped_into_head_end_quietly(tmp_path: Path) -> None:
+    """`convenor listen run 1 --json | head -1` on a run with thousands of rejections: far
+    more than a pipe holds, so the command is still printing when head exits."""
+    exe, env = _convenor(tmp_path)
+    reviews = tmp_path / "reviews.csv"
+    rows = "".join(f"Reviewer {n},9,Title,Some text,2026-03-01\n" for n in range(2000))
+    reviews.write_text("author,rating,title,text,date\n" + rows)
+    for args in (["migrate"], ["import", "reviews", str(reviews)]):
+        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+    script = '"$0" listen run 1 --json | head -1; echo "exit ${PIPESTATUS[0]}" >&2'
+    piped = subprocess.run(
+        ["/bin/bash", "-c", script, exe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert piped.stdout == "{\n"
+    assert piped.stderr == f"exit {cli.EXIT_BROKEN_PIPE}\n"
