@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 from convenor.listening.importers.base import (
@@ -73,6 +76,35 @@ def review_item(row: dict[str, Any], space: str) -> Item:
     )
 
 
+# A double quote where a field starts (after a comma or a line break, or at the start),
+# the only place where the csv module's default dialect reads one as opening a quoted field.
+_OPENING_QUOTE = re.compile(r'(?<![^,\r\n])"')
+
+
+def unclosed_quote(text: str) -> tuple[int, int | None] | None:
+    """Where `text` (CSV, as the csv module's default dialect reads it) has a quote that is
+    never closed: (offset of the opening quote, offset where the field is taken to end, or
+    None when it runs to the end), else None.
+
+    A quote is taken as never closed when its field runs to the end of the text, or when
+    it spans lines and its closing quote is followed by neither a comma nor a line end: that
+    quote is another field's opening one, and everything between was swallowed."""
+    pos = 0
+    while match := _OPENING_QUOTE.search(text, pos):
+        opened = i = match.start() + 1
+        while True:
+            close = text.find('"', i)
+            if close < 0:
+                return opened - 1, None
+            if not text.startswith('""', close):
+                break
+            i = close + 2  # an escaped quote inside the field
+        if text[close + 1 : close + 2] not in ("", ",", "\r", "\n") and any(c in text[opened:close] for c in "\r\n"):
+            return opened - 1, close
+        pos = close + 1
+    return None
+
+
 class ReviewsParser(Parser):
     def __init__(self, data: bytes, filename: str) -> None:
         check_document_size(filename, len(data))
@@ -120,7 +152,9 @@ class ReviewsParser(Parser):
                 decoded.append((number, raw.decode("utf-8")))
             except UnicodeDecodeError as exc:
                 self.rows.append((f"line {number}", None, f"not UTF-8 text (byte {exc.start} of the line)"))
-        reader = csv.reader(io.StringIO("".join(t for _, t in decoded)))
+        body = "".join(t for _, t in decoded)
+        self._refuse_unclosed_quote(body, decoded)
+        reader = csv.reader(io.StringIO(body))
         # reader.line_num counts the lines it has read; map them back to the file's lines.
         physical = [n for n, _ in decoded] or [2]
         previous = 0
@@ -138,6 +172,28 @@ class ReviewsParser(Parser):
         except csv.Error as exc:
             self.rows.append((f"line {physical[min(previous, len(physical) - 1)]}", None, f"unreadable CSV: {exc}"))
         self.rows.sort(key=lambda r: int(r[0].split()[1]))
+
+    def _refuse_unclosed_quote(self, body: str, decoded: list[tuple[int, str]]) -> None:
+        """Refuse the whole file when a quote is never closed. The csv module would read
+        everything after it, to the end of the file or to another field's quote, as one
+        field, and report the lines it swallowed as one record's "missing date" (or take
+        them as a title). Raises ApplicationError(BAD_FILE) naming the quote's line."""
+        found = unclosed_quote(body)
+        if found is None:
+            return
+        starts = list(accumulate((len(t) for _, t in decoded), initial=0))
+
+        def line_at(offset: int) -> int:
+            return decoded[bisect_right(starts, offset) - 1][0]
+
+        opened, ended = found
+        runs_on = "the end of the file" if ended is None else f"line {line_at(ended)}"
+        raise bad_file(
+            self.filename,
+            f"malformed CSV: the quote that opens a field on line {line_at(opened)} is never closed, so "
+            f"everything up to {runs_on} would be read as that one field (a quote inside a quoted field "
+            'is written twice: "")',
+        )
 
     def records(self, progress: Progress) -> Iterator[Parsed]:
         for number, (where, row, problem) in enumerate(self.rows, start=1):

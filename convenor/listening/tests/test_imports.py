@@ -157,6 +157,26 @@ def test_a_file_that_cannot_be_read_writes_nothing_but_its_failed_run(world: Wor
     assert "bomb.xml" in services.run_summary(run)
 
 
+def test_a_csv_with_an_unclosed_quote_writes_nothing_and_says_where_the_quote_opened(
+    world: World, brands: Brands, tmp_path: Path
+) -> None:
+    path = tmp_path / "g2.csv"
+    path.write_text(
+        "author,rating,title,text,date\n"
+        "Ann,5,Fine,Works well with Contoso,2026-01-01\n"
+        'Bob,4,"Good, mostly,It does the job,2026-01-02\n'
+        "Cy,3,Meh,Slow on Mondays,2026-01-03\n"
+    )
+    before = (_counts(), Source.objects.count())
+    with pytest.raises(ApplicationError) as err:
+        services.import_file(importer="reviews", path=path)
+    assert err.value.code == ErrorCode.BAD_FILE
+    assert (_counts(), Source.objects.count()) == before
+    run = ImportRun.objects.get()
+    assert run.status == RunStatus.FAILED and not run.rejections.exists()
+    assert "the quote that opens a field on line 3 is never closed" in services.run_summary(run)
+
+
 def test_nul_characters_are_dropped_so_postgresql_takes_the_file(world: World, brands: Brands, tmp_path: Path) -> None:
     """A JSON "\\u0000" or a zero byte in a CSV used to fail the whole batch on PostgreSQL."""
     reviews = tmp_path / "nul.json"

@@ -142,6 +142,48 @@ def test_reviews_files_that_cannot_be_read_at_all(data: bytes, message: str) -> 
     assert message in err.value.message and err.value.message.startswith("truncated.json: ")
 
 
+UNCLOSED = (
+    b"author,rating,title,text,date\n"
+    b"Ann,5,Fine,Works well,2026-01-01\n"
+    b'Bob,4,"Good, mostly,It does the job,2026-01-02\n'
+    b"Cy,3,Meh,Slow on Mondays,2026-01-03\n"
+    b'Di,2,Poor,"Two\nlines",2026-01-04\n'
+)
+
+
+def test_a_reviews_csv_with_an_unclosed_quote_is_refused_naming_the_line() -> None:
+    """Line 3's quote swallowed lines 3 to 5 into one field (closed by line 5's quote),
+    which used to be reported as line 3's "missing date" while line 2 was imported."""
+    with pytest.raises(ApplicationError) as err:
+        ReviewsParser(UNCLOSED, "reviews.csv")
+    assert err.value.code == ErrorCode.BAD_FILE
+    assert err.value.message == (
+        "reviews.csv: malformed CSV: the quote that opens a field on line 3 is never closed, so everything "
+        'up to line 5 would be read as that one field (a quote inside a quoted field is written twice: "")'
+    )
+
+
+def test_an_unclosed_quote_that_runs_to_the_end_of_the_file_is_refused() -> None:
+    # Far more than the csv module's field size limit (131,072 characters) follows the quote.
+    tail = b"".join(b"Reviewer %d,4,Title,Some text,2026-01-01\n" % n for n in range(5000))
+    data = b"author,rating,title,text,date\n" + UNCLOSED.splitlines(keepends=True)[1] * 2 + b'Bob,4,"Good\n' + tail
+    with pytest.raises(ApplicationError) as err:
+        ReviewsParser(data, "reviews.csv")
+    assert "the quote that opens a field on line 4 is never closed, so everything up to the end of the file" in (
+        err.value.message
+    )
+
+
+def test_quotes_that_close_on_a_later_line_or_are_doubled_are_read() -> None:
+    data = (
+        b"author,rating,title,text,date\n"
+        b'Ann,5,"Say ""hi""","Line one\nline two",2026-01-01\n'
+        b'Bob,4,Plain,He said "fine",2026-01-02\n'
+    )
+    items = _items(_all(ReviewsParser(data, "reviews.csv")))
+    assert [(i.title, i.text) for i in items] == [('Say "hi"', "Line one\nline two"), ("Plain", 'He said "fine"')]
+
+
 def test_discourse_topics_posts_and_users() -> None:
     parser = DiscourseParser.from_path(SAMPLES / "discourse", "forum")
     records = _all(parser)
