@@ -330,11 +330,28 @@ def _finish(run: ImportRun, status: str, error: str = "") -> ImportRun:
     return run
 
 
+# Why a run that read a document found nothing in it, said instead of a row of zeros.
+EMPTY_NOTE: dict[str, str] = {
+    ImporterKind.RSS: "the feed has no entries",
+    ImporterKind.DISCOURSE: "it holds no topics or posts",
+    ImporterKind.SLACK: "the export holds no messages",
+    ImporterKind.MBOX: "the archive holds no mails",
+    ImporterKind.REVIEWS: "it holds no reviews",
+}
+
+
+def run_read_records(run: ImportRun) -> bool:
+    """Whether the run found any record at all, taken, skipped or rejected."""
+    return bool(run.created or run.updated or run.skipped or run.rejected)
+
+
 def run_summary(run: ImportRun) -> str:
     if run.status == RunStatus.NOT_MODIFIED:
         return f"{run.filename}: not modified since the last fetch"
     if run.status == RunStatus.FAILED:
         return f"{run.filename}: {run.error}"
+    if run.status == RunStatus.DONE and not run_read_records(run):
+        return f"{run.filename}: nothing imported: {EMPTY_NOTE.get(run.importer, 'it holds no records')}"
     return (
         f"{run.filename}: {run.created:,} created, {run.updated:,} updated, {run.skipped:,} skipped, "
         f"{run.rejected:,} rejected; {run.activities:,} activities, {run.people_created:,} people observed "

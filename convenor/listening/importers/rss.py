@@ -17,6 +17,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from convenor.core.errors import ApplicationError
 from convenor.listening.importers.base import (
     Author,
     Item,
@@ -35,9 +36,36 @@ from convenor.listening.importers.base import (
 MAX_COMMENT_FEEDS = 100
 
 
+# A DOCTYPE naming an external DTD (`<!DOCTYPE rss SYSTEM "http://...">`, or PUBLIC), as
+# Netscape's RSS 0.91 feeds and some old blog engines write it, before the root element.
+_EXTERNAL_DTD = re.compile(rb"<!DOCTYPE\s+[^\s>\[]+\s+(?:SYSTEM|PUBLIC)\s")
+_ROOT = re.compile(rb"<[A-Za-z_]")
+# A reference to a named entity other than XML's own five.
+_NAMED_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z_][\w.-]*;")
+
+
+def declares_external_dtd(data: bytes) -> bool:
+    root = _ROOT.search(data)
+    return bool(_EXTERNAL_DTD.search(data, 0, root.start() if root else len(data)))
+
+
 def check_xml(data: bytes, filename: str) -> None:
-    """Refuse entity declarations (XML bombs), external references and malformed XML."""
+    """Refuse entity declarations (XML bombs), external references and malformed XML.
+
+    A feed that declares an external DTD may use the entities that DTD defines (`&eacute;`
+    in an RSS 0.91 feed). The DTD is never fetched, so those references are left for
+    feedparser, which knows HTML's entities; the rest of the document is still checked."""
     check_document_size(filename, len(data))
+    try:
+        _defused(data, filename)
+    except ApplicationError as exc:
+        if not ("undefined entity" in exc.message and declares_external_dtd(data)):
+            raise
+        # The same length, so a line and column reported from here are the file's own.
+        _defused(_NAMED_ENTITY.sub(lambda m: b"x" * len(m.group()), data), filename)
+
+
+def _defused(data: bytes, filename: str) -> None:
     try:
         fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:

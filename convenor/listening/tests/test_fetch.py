@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from convenor.core.errors import ApplicationError, ErrorCode
@@ -140,3 +142,67 @@ def test_a_discourse_refresh_changes_nothing_and_the_topic_list_never_blanks_a_p
     # The topic list alone (title only) does not blank what the topic brought.
     services.import_file(importer="discourse", path=SAMPLES / "discourse" / "latest.json", source=source)
     assert OutsidePost.objects.get(origin_id="topic:101").text == text != ""
+
+
+def _netscape_feed(dtd_url: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "{dtd_url}">
+<rss version="0.91"><channel><title>Caf&eacute; notes</title><link>https://cafe.example/</link>
+<description>An old blog</description>
+<item><title>Northwind&nbsp;at the caf&eacute;</title><link>https://cafe.example/1</link>
+<description>We moved to Northwind &mdash; no regrets.</description>
+<author>ann@cafe.example (Ann)</author><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate></item>
+<item><title>Second</title><link>https://cafe.example/2</link><description>More</description>
+<author>bob@cafe.example (Bob)</author><pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>
+""".encode()
+
+
+def test_a_feed_declaring_an_external_dtd_is_imported_without_fetching_the_dtd(
+    world: World, brands: Brands, http_server: Served
+) -> None:
+    """Its entities (&eacute;, defined by the DTD) used to make it "malformed XML"."""
+    dtd = http_server.add("/rss-0.91.dtd", b'<!ENTITY eacute "&#233;">')
+    url = http_server.add("/feed.rss", _netscape_feed(dtd))
+    source = services.source_create(name="Cafe blog", importer="rss", url=url)
+    run = services.import_url(source=source)
+    assert (run.status, run.created, run.rejected) == (RunStatus.DONE, 2, 0)
+    post = OutsidePost.objects.get(url="https://cafe.example/1")
+    assert (post.title, post.text, post.space) == (
+        "Northwind\xa0at the café",
+        "We moved to Northwind — no regrets.",
+        "Café notes",
+    )
+    assert [path for path, _ in http_server.requests] == ["/feed.rss"]  # never the DTD
+
+
+def test_a_feed_with_an_external_dtd_is_still_checked_for_bombs_and_malformed_xml(
+    world: World, http_server: Served
+) -> None:
+    feed = _netscape_feed(f"{http_server.base}/rss.dtd")
+    bomb = feed.replace(b'.dtd">', b'.dtd" [<!ENTITY lol "lol">]>')
+    for body, message in [
+        (bomb, "as XML bombs do"),
+        (feed.replace(b"</channel>", b"</chanel>"), "malformed XML at line 10, column 3: mismatched tag"),
+    ]:
+        source = services.source_create(
+            name=f"Blog {len(message)}", importer="rss", url=http_server.add("/f.rss", body)
+        )
+        with pytest.raises(ApplicationError) as err:
+            services.import_url(source=source)
+        assert err.value.code == ErrorCode.BAD_FILE and message in err.value.message
+    assert OutsidePost.objects.count() == 0
+    assert not [path for path, _ in http_server.requests if path.endswith(".dtd")]
+
+
+def test_a_feed_without_entries_says_so_instead_of_a_row_of_zeros(
+    world: World, http_server: Served, admin_client: Client
+) -> None:
+    empty = b'<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "http://dtd.example/rss.dtd">\n'
+    empty += b'<rss version="2.0"><channel><title>Quiet</title><link>https://q.example/</link></channel></rss>'
+    source = services.source_create(name="Quiet", importer="rss", url=http_server.add("/q.rss", empty))
+    run = services.import_url(source=source)
+    assert run.status == RunStatus.DONE
+    assert services.run_summary(run) == f"{http_server.base}/q.rss: nothing imported: the feed has no entries"
+    page = admin_client.get(reverse("listening:run_detail", args=[run.pk]))
+    assert "Nothing was imported: the file holds no records (the feed has no entries)." in page.content.decode()
