@@ -303,10 +303,11 @@ def update_map(
     # Every line's ends: the stored lines' are stored nodes.
     universe = update.universe_of(stored.declared, declared, gone_k, fresh_k, extra=stored.node_keys)
     ids_stored = update.line_ids(stored.lines, universe)
+    stored_index = update.Sorted(ids_stored)  # sorted once: every look-up below is a binary search
     ids_old_decl = update.line_ids(stored.declared, universe)
     ids_decl = update.line_ids(declared, universe)
     # A declaration is in a stored line when that line is on the map (a weightless one may not be).
-    on_map, _ = update.match(ids_old_decl, ids_stored)
+    on_map, _ = stored_index.find(ids_old_decl)
     in_new, at_new = update.match(ids_old_decl, ids_decl)
     same = np.zeros(len(ids_old_decl), dtype=bool)
     if in_new.any():
@@ -320,7 +321,7 @@ def update_map(
     t = time.perf_counter()
     redo = update.empty()
     if len(affected):
-        hit, at = update.match(affected, ids_stored)
+        hit, at = stored_index.find(affected)
         touched = stored.lines.take(at[hit])
         touched_decl = update.match(ids_decl, affected)[0]
         people = update.person_ends(touched)
@@ -334,13 +335,16 @@ def update_map(
     tick(3, total)
 
     t = time.perf_counter()
-    keep_stored = ~np.isin(ids_stored, affected)
+    keep_stored = np.ones(len(ids_stored), dtype=bool)
+    hit, at = stored_index.find(affected)
+    keep_stored[at[hit]] = False
     fresh_keep = ~np.isin(update.line_ids(fresh_k, universe), affected)
     # Declarations not yet in any stored line (new ones, or weightless ones whose line was not drawn).
     decl_add = ~update.match(ids_decl, ids_old_decl[on_map])[0] & ~np.isin(ids_decl, affected)
-    merged = build.fold(
-        update.raw_of(stored.lines.take(keep_stored), fresh_k.take(fresh_keep), declared.take(decl_add), redo)
+    folded = update.merge(
+        stored.lines, ids_stored, keep_stored, universe, fresh_k.take(fresh_keep), declared.take(decl_add), redo
     )
+    merged = folded.lines
     seconds["fold"] += time.perf_counter() - t
     if fresh_lines.self_loops:
         warnings.append(f"left out {fresh_lines.self_loops:,} new self-loops.")
@@ -359,7 +363,7 @@ def update_map(
     seconds["describe"] = time.perf_counter() - t
     tick(4, total)
 
-    diff = _line_diff(stored, merged, pos)
+    diff = _line_diff(stored, folded, stored_index, pos)
     t = time.perf_counter()
     previous = _previous(merged, known, at_old, stored, diff)
     scores = analytics.rescore(merged, org_node, previous)
@@ -481,18 +485,21 @@ class LineDiff:
     removed: np.ndarray  # over the stored lines: not on the updated map
 
 
-def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> LineDiff:
+def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: update.Sorted, pos: build.I64) -> LineDiff:
+    merged = folded.lines
     # Undirected lines keep the smaller position first.
     src, dst = pos[merged.src], pos[merged.dst]
     undirected = ~np.isin(merged.kind, list(build.DIRECTED_LINES))
     swap = undirected & (src > dst)
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
     weight = np.round(merged.weight, 4)
-    keys_m = update.keyed(merged)
-    universe = np.union1d(merged.keys, stored.node_keys)
-    ids_m = update.line_ids(keys_m, universe)
-    ids_s = update.line_ids(stored.lines, universe)
-    hit, at = update.match(ids_m, ids_s)
+    # Each updated line's stored line: known for those carried over; looked up for the new ones
+    # (a rebuilt line has the same identity as the stored line it replaces).
+    at = folded.stored_at.copy()
+    fresh = np.flatnonzero(at < 0)
+    found, where = stored_index.find(folded.ids[fresh])
+    at[fresh] = np.where(found, where, -1)
+    hit = at >= 0
     same = hit.copy()
     if hit.any():
         h = np.flatnonzero(hit)
@@ -506,9 +513,9 @@ def _line_diff(stored: update.Stored, merged: build.Lines, pos: build.I64) -> Li
             & (merged.last[h] == stored.lines.last[o])
             & (merged.basis[h] == stored.lines.basis[o])
         )
-    kept_rows = np.zeros(len(ids_s), dtype=bool)
+    kept_rows = np.zeros(len(stored.lines), dtype=bool)
     kept_rows[at[same]] = True
-    removed = np.ones(len(ids_s), dtype=bool)
+    removed = np.ones(len(stored.lines), dtype=bool)
     removed[at[hit]] = False
     return LineDiff(src, dst, undirected, weight, np.flatnonzero(~same), kept_rows, ~hit, removed)
 

@@ -354,15 +354,75 @@ def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:
     return same
 
 
+class Sorted:
+    """Ids sorted once, so that many look-ups among them cost a binary search each."""
+
+    def __init__(self, ids: I64) -> None:
+        self.order = np.argsort(ids, kind="stable")
+        self.sorted = ids[self.order]
+
+    def find(self, ids: I64) -> tuple[npt.NDArray[np.bool_], I64]:
+        """For each id, whether it is among the sorted ones and where (its index in the original)."""
+        if not len(self.sorted):
+            return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+        pc = np.minimum(np.searchsorted(self.sorted, ids), len(self.sorted) - 1)
+        return self.sorted[pc] == ids, self.order[pc]
+
+
 def match(ids: I64, other: I64) -> tuple[npt.NDArray[np.bool_], I64]:
     """For each id, whether `other` holds it and where (`other` need not be sorted)."""
-    if not len(other):
-        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
-    order = np.argsort(other, kind="stable")
-    p = np.searchsorted(other[order], ids)
-    pc = np.minimum(p, len(other) - 1)
-    hit = other[order][pc] == ids
-    return hit, order[pc]
+    return Sorted(other).find(ids)
+
+
+@dataclass
+class Merged:
+    """The updated map's lines, with each line's identity and the stored line it is (-1: new)."""
+
+    lines: build.Lines
+    ids: I64  # line_ids over the update's universe, ascending
+    stored_at: I64  # index in Stored.lines, or -1
+
+
+def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe: I64, *new: Keyed) -> Merged:
+    """The lines `build.fold` would make of the kept stored lines and the new parts, without
+    sorting a million stored lines again: the new parts (a day's worth) are folded on their own,
+    added into the stored lines with the same identity, and the rest appended; one sort of the
+    identities then gives fold's order, since an identity orders by (kind, first end, second end).
+    Like fold, lines left with no weight are dropped."""
+    small = keyed(build.fold(raw_of(*new), keep_weightless=True))
+    small_ids = line_ids(small, universe)
+    at_kept = np.flatnonzero(keep)
+    kept_ids = ids_stored[at_kept]
+    hit, at = Sorted(kept_ids).find(small_ids)
+    kind, a, b = stored.kind[at_kept], stored.a[at_kept], stored.b[at_kept]
+    weight, evidence = stored.weight[at_kept], stored.evidence[at_kept]
+    first, last, basis = stored.first[at_kept], stored.last[at_kept], stored.basis[at_kept]
+    if hit.any():
+        i, j = at[hit], np.flatnonzero(hit)
+        weight[i] += small.weight[j]
+        evidence[i] += small.evidence[j]
+        f_old, f_new = first[i], small.first[j]
+        first[i] = np.where(f_old < 0, f_new, np.where(f_new < 0, f_old, np.minimum(f_old, f_new)))
+        last[i] = np.maximum(last[i], small.last[j])
+        basis[i] |= small.basis[j]
+    add = ~hit
+    both = concat(Keyed(kind, a, b, weight, evidence, first, last, basis), small.take(add))
+    ids = np.concatenate([kept_ids, small_ids[add]])
+    came = np.concatenate([at_kept, np.full(int(add.sum()), -1, dtype=np.int64)])
+    real = both.weight > 0
+    order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
+    both, ids, came = both.take(order), ids[order], came[order]
+    # Node positions over the universe, then over the nodes these lines touch.
+    pa, pb = (ids >> _END_BITS) & ((1 << _END_BITS) - 1), ids & ((1 << _END_BITS) - 1)
+    used = np.zeros(len(universe), dtype=bool)
+    used[pa] = True
+    used[pb] = True
+    remap = np.cumsum(used) - 1
+    lines = build.Lines(
+        keys=universe[used], kind=both.kind, src=remap[pa], dst=remap[pb], weight=both.weight,
+        evidence=both.evidence, first=both.first, last=both.last, basis=both.basis,
+    )  # fmt: skip
+    return Merged(lines, ids, came)
 
 
 def positions(old_keys: I64, new_keys: I64) -> I64:

@@ -332,3 +332,38 @@ def test_the_page_and_the_api_update(world: World, lounge: Space, admin_client: 
     done = admin.post("/map/update", {})
     assert done.status == 200 and done.body["updated_at"] and done.body["line_count"] > 0
     assert api_as(world.globex_user).post("/map/update", {}).status == 404
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merging_a_day_into_the_stored_lines_is_folding_them_all(seed: int) -> None:
+    """update.merge (the new part folded alone, then added by identity) gives exactly what
+    build.fold gives on everything at once: same nodes, lines, order and figures."""
+    rng = np.random.default_rng(seed)
+    shift = build.KEY_SHIFT
+    nodes = np.unique(rng.integers(1, 4, 60) * shift + rng.integers(1, 40, 60))
+
+    def part(n: int, weightless: bool = False) -> update.Keyed:
+        kind = rng.integers(0, len(build.LINE_ORDER), n)
+        a, b = rng.choice(nodes, n), rng.choice(nodes, n)
+        undirected = ~np.isin(kind, list(build.DIRECTED_LINES))
+        a, b = np.where(undirected & (a > b), b, a), np.where(undirected & (a > b), a, b)
+        first = np.where(rng.random(n) < 0.2, -1, rng.integers(1_000, 2_000, n))
+        weight = np.zeros(n) if weightless else rng.random(n).round(3)
+        return update.Keyed(kind, a, b, weight, rng.integers(1, 5, n), first, first + rng.integers(0, 500, n),
+                            rng.integers(0, 8, n))  # fmt: skip
+
+    stored = update.keyed(build.fold(update.raw_of(part(400))))
+    new = [part(30), part(20, weightless=True), part(25)]
+    universe = update.universe_of(stored, *new)
+    ids = update.line_ids(stored, universe)
+    keep = rng.random(len(ids)) > 0.1
+    want = build.fold(update.raw_of(stored.take(keep), *new))
+    got = update.merge(stored, ids, keep, universe, *new)
+    assert np.array_equal(got.lines.keys, want.keys)
+    for f in ("kind", "src", "dst", "evidence", "first", "last", "basis"):
+        assert np.array_equal(getattr(got.lines, f), getattr(want, f)), f
+    assert np.allclose(got.lines.weight, want.weight, rtol=0, atol=1e-9)
+    assert np.array_equal(got.ids, np.sort(update.line_ids(update.keyed(want), universe)))
+    from_stored = got.stored_at >= 0
+    assert np.array_equal(ids[got.stored_at[from_stored]], got.ids[from_stored])
+    assert keep[got.stored_at[from_stored]].all()
