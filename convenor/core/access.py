@@ -561,6 +561,15 @@ def can_see_demand(user: AnyUser) -> bool:
     return is_staff(user)
 
 
+def require_demand(user: AnyUser) -> User:
+    """The staff user allowed to see the demand view; else NOT_FOUND, as for the map and
+    listening (NOT_AUTHENTICATED for a visitor, so pages send them to log in)."""
+    viewer = require_login(user)
+    if not can_see_demand(viewer):
+        raise not_found()
+    return viewer
+
+
 def visible_boards(user: AnyUser) -> QuerySet[Board]:
     """The feedback boards `user` may read.
 

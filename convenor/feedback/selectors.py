@@ -280,8 +280,9 @@ def demand(*, viewer: AnyUser, filters: DemandFilters, limit: int = 100) -> list
     """Ideas ranked by the weight of their voters' organisations, then by votes, counting only
     the votes that pass the filters (role, organisation, segment, hot group). The private
     account filter keeps ideas on that account's board or raised in its private space.
-    Each row says where the idea came from: spaces, outside conduits, groups."""
-    access.require(access.can_see_demand(viewer), "The demand view is for staff")
+    Each row says where the idea came from: spaces, outside conduits, groups. Raises
+    ApplicationError(NOT_FOUND) for anyone not on staff (NOT_AUTHENTICATED for a visitor)."""
+    access.require_demand(viewer)
     ideas = access.visible_ideas(viewer).filter(merged_into__isnull=True)
     if f_board := filters.board_id:
         ideas = ideas.filter(board_id=f_board)

@@ -404,8 +404,7 @@ def roadmap(request: HttpRequest) -> HttpResponse:
 
 def demand(request: HttpRequest) -> HttpResponse:
     """Ideas ranked by the weight of their voters' organisations, with filters (staff only)."""
-    me = _viewer(request)
-    access.require(access.can_see_demand(me), "The demand view is for staff")
+    me = access.require_demand(request.user)
     form = forms_feedback.DemandFilterForm(
         request.GET or None,
         organizations=_customers(me),
