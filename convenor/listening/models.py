@@ -196,7 +196,14 @@ class OutsidePost(models.Model):
             one_of_choices("conduit", Conduit, "listening_outsidepost_conduit_valid"),
             one_of_choices("kind", PostKind, "listening_outsidepost_kind_valid"),
         ]
-        indexes = [models.Index(fields=["conduit", "occurred_at"], name="listening_post_conduit_idx")]
+        indexes = [
+            models.Index(fields=["conduit", "occurred_at"], name="listening_post_conduit_idx"),
+            # A source's posts newest first (the Outside posts list and the API filtered by
+            # source, a source's page): read backwards along this index, without a sort.
+            # The unique (source, origin_id) one finds the rows but not in that order. The id
+            # is the order's tie-break; SQLite keeps it in every index anyway, PostgreSQL not.
+            models.Index(fields=["source", "occurred_at", "id"], name="listening_post_source_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.origin_id}"
