@@ -32,6 +32,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 
 from convenor.activity.models import Activity, Verb
+from convenor.core.arrays import sorted_unique
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.core.models import StaffRole, User
 from convenor.people.models import (
@@ -369,14 +370,6 @@ def _dates(days: IntArray) -> list[Any]:
 def _numbered(rank: IntArray) -> ObjArray:
     """ "" for the first of a name, then "2", "3"...: jane.doe, jane.doe2."""
     out: ObjArray = np.where(rank > 0, (rank + 1).astype(str), "").astype(object)
-    return out
-
-
-def sorted_unique(values: IntArray) -> IntArray:
-    """``np.unique`` of integers, by sorting: numpy 2's hash-based unique takes seconds on a
-    few hundred thousand integers, where a sort takes milliseconds."""
-    ordered = np.sort(values, kind="stable")
-    out: IntArray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
     return out
 
 

@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from convenor.activity.models import NATIVE_SOURCE, Activity, Verb
-from convenor.people.demo import sorted_unique
+from convenor.core.arrays import sorted_unique
 from convenor.people.models import RelationshipKind
 from convenor.spaces import demo_phrases as ph
 from convenor.spaces import markdown
