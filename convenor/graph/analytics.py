@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import igraph as ig
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from convenor.graph.build import F64, I64, KIND_CODE, LINE_CODE, LINE_ORDER, Lines
 from convenor.graph.models import LineKind, NodeKind
@@ -59,20 +60,45 @@ def edge_list(src: I64, dst: I64) -> list[tuple[int, int]]:
     return list(zip(src.tolist(), dst.tolist(), strict=True))
 
 
+DAMPING = 0.85
+PAGERANK_TOLERANCE = 1e-13  # on the sum of the changes of one step
+PAGERANK_MAX_STEPS = 1_000
+
+
 def pagerank(lines: Lines) -> F64:
     """Weighted PageRank on influence lines, run against the flow of influence (the influenced
-    point at who influenced them), normalised to sum to 1 over people."""
+    point at who influenced them), normalised to sum to 1 over people.
+
+    The same PageRank as igraph's (damping 0.85, a walker at a node with no way out jumps to any
+    node), computed by power iteration over a sparse matrix: igraph itself needs a graph built
+    from a Python list of every line first, which took several times longer than the whole
+    iteration (0.17 s against 0.03 s on 390,000 lines). A test checks it against igraph's."""
     n = lines.n
     people = person_mask(lines)
     pr = np.zeros(n)
     if not people.any():
         return pr
     sel = lines.kind == LINE_CODE[LineKind.INFLUENCE]
-    g = ig.Graph(n=n, edges=edge_list(lines.dst[sel], lines.src[sel]), directed=True)
-    ranks = np.asarray(g.pagerank(weights=lines.weight[sel].tolist() if sel.any() else None, directed=True))
+    ranks = walk_ranks(n, lines.dst[sel], lines.src[sel], lines.weight[sel])
     pr[people] = ranks[people]
     total = pr.sum()
     return pr / total if total > 0 else pr
+
+
+def walk_ranks(n: int, frm: I64, to: I64, weight: F64) -> F64:
+    """PageRank of a weighted directed graph of `n` nodes given by its edges (summing to 1)."""
+    out = np.bincount(frm, weights=weight, minlength=n)
+    stuck = out <= 0
+    step = sparse.csr_matrix((weight / out[frm], (to, frm)), shape=(n, n))
+    x = np.full(n, 1.0 / n)
+    for _ in range(PAGERANK_MAX_STEPS):
+        nxt = DAMPING * (step @ x) + (DAMPING * x[stuck].sum() + 1.0 - DAMPING) / n
+        change = float(np.abs(nxt - x).sum())
+        x = nxt
+        if change < PAGERANK_TOLERANCE:
+            break
+    ranks: F64 = x / x.sum()
+    return ranks
 
 
 def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:

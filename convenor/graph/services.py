@@ -302,7 +302,7 @@ def update_map(
     fresh_k = update.keyed(fresh_lines)
     # Every line's ends: the stored lines' are stored nodes.
     universe = update.universe_of(stored.declared, declared, gone_k, fresh_k, extra=stored.node_keys)
-    ids_stored = update.line_ids(stored.lines, universe)
+    ids_stored = update.stored_line_ids(stored, universe)
     stored_index = update.Sorted(ids_stored)  # sorted once: every look-up below is a binary search
     ids_old_decl = update.line_ids(stored.declared, universe)
     ids_decl = update.line_ids(declared, universe)

@@ -12,6 +12,7 @@ from typing import Any
 
 import igraph as ig
 import networkx as nx
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from convenor.activity.services import record
 from convenor.cli import main
 from convenor.core.errors import ApplicationError
 from convenor.core.testing import World
-from convenor.graph import build, selectors
+from convenor.graph import analytics, build, selectors
 from convenor.graph.compare import compare, map_by_name
 from convenor.graph.exports import export_map
 from convenor.graph.models import Line, LineKind, Map, Node, NodeKind
@@ -251,3 +252,21 @@ def test_hubs_get_sampled_brokerage_and_bounded_reach(world: World, monkeypatch:
     assert scores[hub.pk].degree == 60
     leaf = Node.objects.get(map=result.map, kind="member", ref_id=people[0].pk)
     assert leaf.reach2 == 60  # the hub and its 59 other people
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_maps_pagerank_is_igraphs(seed: int) -> None:
+    """analytics.walk_ranks gives igraph's weighted PageRank: nodes with no way out, nodes with
+    no line at all, heavy and light lines."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 400))
+    m = int(rng.integers(1, 4 * n))
+    frm, to = rng.integers(0, n, m), (rng.pareto(1.5, m) * 10).astype(np.int64) % n
+    pairs = np.unique(frm[frm != to] * n + to[frm != to])
+    frm, to = pairs // n, pairs % n
+    weight = rng.random(len(frm)) * 5 + 0.01
+    g = ig.Graph(n=n, edges=list(zip(frm.tolist(), to.tolist(), strict=True)), directed=True)
+    want = np.asarray(g.pagerank(weights=weight.tolist(), directed=True))
+    got = analytics.walk_ranks(n, frm, to, weight)
+    assert np.allclose(got, want, rtol=1e-8, atol=1e-12)
+    assert abs(got.sum() - 1.0) < 1e-12

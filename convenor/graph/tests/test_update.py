@@ -367,3 +367,22 @@ def test_merging_a_day_into_the_stored_lines_is_folding_them_all(seed: int) -> N
     from_stored = got.stored_at >= 0
     assert np.array_equal(ids[got.stored_at[from_stored]], got.ids[from_stored])
     assert keep[got.stored_at[from_stored]].all()
+
+
+def test_stored_lines_are_named_alike_from_their_positions(world: World, lounge: Space) -> None:
+    """The stored lines' identities taken from their node positions are those taken from their
+    ends' keys, whether the map is read from the arrays kept beside the database or from it."""
+    town = Community(world, lounge, random.Random(7))
+    town.act(150, around=timezone.now())
+    build_map(window_days=365)
+    m = Map.objects.get(label="")
+    update.drop_cache(m)
+    from_db = update.load(m)
+    update_map(now=timezone.now() + timedelta(hours=1))  # writes the arrays beside the database
+    m = Map.objects.get(label="")
+    from_cache = update.load(m)
+    assert update._read_cache(m) is not None
+    for stored in (from_db, from_cache):
+        universe = update.universe_of(stored.lines, extra=stored.node_keys)
+        assert len(stored.lines) > 0
+        assert np.array_equal(update.stored_line_ids(stored, universe), update.line_ids(stored.lines, universe))
