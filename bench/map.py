@@ -20,8 +20,10 @@ For each size (default 100,000 members) in a fresh SQLite data folder (or `--dat
 5. ``page``: a synthetic map of ``--page-nodes`` nodes (default 50,000) and four lines per node,
    scored and laid out by the real analytics and stored as a snapshot, then served by
    ``convenor serve`` and opened in headless Chromium (Debian's, WebGL by SwiftShader): seconds
-   from navigation to the map being drawn and answering (``data-ready``), cold (the server builds
-   the payload) and warm (cached). Target: 3 s.
+   from navigation to the map drawn (nodes and lines rasterised and shown) and to its first answer
+   (a search picked, the details shown, the neighbourhood highlighted and drawn): ``uncached``
+   (the server builds the data), ``warm`` (the second visit, from the first map) and ``cold`` (a
+   fresh browser, the data cached by the server); see `page_timing`. Target: 3 s to interactive.
 
 Prints one JSON document.
 
@@ -274,7 +276,7 @@ def step_page_map(nodes: int, seed: int) -> dict[str, Any]:
 
     have = Map.objects.filter(label="bench-page").first()
     if have is not None and abs(have.node_count - nodes) <= nodes // 10:
-        return {"nodes": have.node_count, "lines": have.line_count, "reused": True}
+        return {"nodes": have.node_count, "lines": have.line_count, "map_id": have.pk, "reused": True}
     rng = np.random.default_rng(seed)
     ids = np.array(Member.objects.order_by("pk").values_list("pk", flat=True)[:nodes], dtype=np.int64)
     n = len(ids)
@@ -308,10 +310,58 @@ def step_page_map(nodes: int, seed: int) -> dict[str, Any]:
                                node_count=lines.n, line_count=len(lines.kind), community_count=scores.communities,
                                status="ready")  # fmt: skip
         services._store(m, lines, info, scores)
-    return {"nodes": lines.n, "lines": len(lines.kind), "analytics_and_layout_seconds": round(analytics_s, 2)}
+    return {
+        "nodes": lines.n,
+        "lines": len(lines.kind),
+        "map_id": m.pk,
+        "analytics_and_layout_seconds": round(analytics_s, 2),
+    }
 
 
-def page_timing(data: Path, env: dict[str, str], port: int) -> dict[str, Any]:
+def _tree_cpu_seconds(root: int) -> float:
+    """Processor seconds (user + system) of the live processes under `root` (this benchmark's
+    server and browser), from /proc."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
+def page_timing(data: Path, env: dict[str, str], port: int, map_id: int | None) -> dict[str, Any]:
+    """Open the bench map in headless Chromium three times:
+
+    - ``uncached``: the server builds the map's data (its cached copy removed first), in a
+      browser with nothing cached;
+    - ``warm``: the second visit, straight from the first map (the first page's teardown counts);
+    - ``cold``: a fresh browser context (nothing cached in the browser), the server's copy cached:
+      what a user opening the map usually meets.
+
+    Each run measures from the navigation to:
+
+    - ``seconds_to_drawn``: the page reports the map drawn (``data-ready``, set once sigma's
+      first frame of nodes *and* lines has been rasterised, waited for, and shown);
+    - ``seconds_to_interactive``: the map has answered: a name typed in the search the moment
+      it was drawn, the first result clicked, its details panel shown and its neighbourhood
+      highlighted and drawn (``data-focus``, then two frames). Target: 3 s.
+
+    ``phases_ms`` are the page's own marks, in milliseconds since the navigation started.
+    ``cpu_seconds`` is the processor time of the server and browser processes over the run.
+    ``leave_seconds``: navigating from the map to a light page (the map's teardown)."""
     from playwright.sync_api import sync_playwright
 
     password = "bench-map-password"  # noqa: S105  # a throwaway account in a throwaway data folder
@@ -326,6 +376,7 @@ def page_timing(data: Path, env: dict[str, str], port: int) -> dict[str, Any]:
     serve = [sys.executable, "-c", code, str(port)]
     server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
+    me = os.getpid()
     try:
         import urllib.request
 
@@ -335,40 +386,65 @@ def page_timing(data: Path, env: dict[str, str], port: int) -> dict[str, Any]:
                 break
             except Exception:
                 time.sleep(0.5)
+        if map_id is not None:  # cold: the server builds the map's data again
+            for cached in (data / "map-cache").glob(f"{map_id}-*.json.gz"):
+                cached.unlink()
         args = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
         out: dict[str, Any] = {}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-            page.set_default_timeout(120_000)
-            page.goto(base + "/login/?next=/map/")
-            page.fill("input[name=username]", "bench@northwind.example")
-            page.fill("input[name=password]", password)
-            page.click("form.form button[type=submit]")
-            page.wait_for_url(base + "/map/")
-            for run in ("cold", "warm"):
+            errors: list[str] = []
+
+            def login() -> Any:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.set_default_timeout(120_000)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(base + "/login/?next=/map/snapshots/")
+                page.fill("input[name=username]", "bench@northwind.example")
+                page.fill("input[name=password]", password)
+                page.click("form.form button[type=submit]")
+                page.wait_for_url(base + "/map/snapshots/")
+                return page
+
+            page = login()
+            for run in ("uncached", "warm", "cold"):
+                if run == "cold":
+                    page.context.close()
+                    page = login()
+                cpu = _tree_cpu_seconds(me)
                 t = time.perf_counter()
-                page.goto(base + "/map/?snapshot=bench-page")
+                page.goto(base + "/map/?snapshot=bench-page", wait_until="commit")
                 page.wait_for_selector("[data-map][data-ready=yes]")
-                seconds = time.perf_counter() - t
-                # One interaction: search, highlight the neighbourhood, answer with the details.
-                t2 = time.perf_counter()
-                name = page.evaluate("window.convenorMap.graph.getNodeAttribute(0, 'label')")
+                drawn = time.perf_counter() - t
+                # Answer one search the moment it is drawn: type, pick, details, highlight.
+                name = page.evaluate("window.convenorMap.graph.getNodeAttribute('0', 'label')")
                 page.fill("[data-map-search]", name[:5])
                 page.click("[data-map-results] button >> nth=0")
                 page.wait_for_selector("[data-map-details] h3")
+                page.wait_for_selector("[data-map][data-focus]")
+                page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                answered = time.perf_counter() - t
+                phases = json.loads(page.get_attribute("[data-map]", "data-phases") or "{}")
                 out[run] = {
-                    "seconds_to_interactive": round(seconds, 2),
-                    "in_page_ms": int(page.get_attribute("[data-map]", "data-ms") or 0),
-                    "search_highlight_seconds": round(time.perf_counter() - t2, 2),
+                    "seconds_to_drawn": round(drawn, 2),
+                    "seconds_to_interactive": round(answered, 2),
+                    "search_highlight_seconds": round(answered - drawn, 2),
+                    "cpu_seconds": round(_tree_cpu_seconds(me) - cpu, 2),
+                    "phases_ms": phases,
                     "nodes": int(page.get_attribute("[data-map]", "data-nodes") or 0),
                     "lines": int(page.get_attribute("[data-map]", "data-lines") or 0),
                 }
             page.screenshot(path=str(data / "map-page.png"))
+            t = time.perf_counter()
+            page.goto(base + "/map/snapshots/")
+            out["leave_seconds"] = round(time.perf_counter() - t, 2)
             browser.close()
         out["screenshot"] = str(data / "map-page.png")
+        out["page_errors"] = errors
         out["target_seconds"] = 3.0
-        out["meets_target"] = out["warm"]["seconds_to_interactive"] <= 3.0
+        # The target is for the page: with the map's data cached by the server, as it is after
+        # the first visit following a build or update (``uncached`` adds building it).
+        out["meets_target"] = all(out[r]["seconds_to_interactive"] <= 3.0 for r in ("cold", "warm"))
         return out
     finally:
         server.terminate()
@@ -461,7 +537,8 @@ def main() -> int:
         else:
             env.pop("DATABASE_URL", None)
         try:
-            report["page"] = page_timing(data, env, port=18_000 + os.getpid() % 1000)
+            port = 18_000 + os.getpid() % 1000
+            report["page"] = page_timing(data, env, port, report["page_map"].get("map_id"))
         except Exception as exc:  # report what happened rather than lose the other figures
             report["page"] = {"error": f"{type(exc).__name__}: {exc}"}
     report["total_seconds"] = round(time.perf_counter() - t, 1)
