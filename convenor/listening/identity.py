@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from convenor.listening.importers.base import Author
+from convenor.listening.importers.base import Author, fit_id
 from convenor.people.models import (
     Affiliation,
     Domain,
@@ -140,7 +140,7 @@ class Resolver:
                 Identity(
                     member_id=mid,
                     source=self.source_key,
-                    external_id=k[:255],
+                    external_id=fit_id(k),
                     handle=todo[k].handle[:255],
                     email=todo[k].email[:254],
                     display_name=todo[k].name[:200],
@@ -186,7 +186,7 @@ class Resolver:
                 Identity(
                     member_id=ids[k],
                     source=self.source_key,
-                    external_id=k[:255],
+                    external_id=fit_id(k),
                     handle=a.handle[:255],
                     email=a.email[:254],
                     display_name=a.name[:200],

@@ -26,7 +26,7 @@ from convenor.activity.services import ActivityRecord, record_many
 from convenor.core.bulk import rows_where_in
 from convenor.listening import sentiment
 from convenor.listening.identity import Resolver
-from convenor.listening.importers.base import Author, Item, Parsed, Reject, Skip
+from convenor.listening.importers.base import Author, Item, Parsed, Reject, Skip, fit_id
 from convenor.listening.lexicon import Lexicon, load_lexicon
 from convenor.listening.models import (
     OUTSIDE_POST,
@@ -96,10 +96,9 @@ def _scored(conduit: str, item: Item, brands: set[int]) -> float | None:
 
 _NUL = "\x00"
 # The columns' lengths (OutsidePost, Identity, Member): PostgreSQL refuses a longer value.
+# Ids are fitted with fit_id (a digest of the whole id at the end), not cut.
+_ID_FIELDS = ("origin_id", "thread_origin", "parent_origin")
 _ITEM_LIMITS = (
-    ("origin_id", 255),
-    ("thread_origin", 255),
-    ("parent_origin", 255),
     ("space", 200),
     ("title", 500),
     ("url", 1000),
@@ -122,7 +121,7 @@ def _fitted_author(a: Author) -> Author:
     ):
         email = _no_nul(a.email)
         return Author(
-            key=_no_nul(a.key)[:255],
+            key=fit_id(_no_nul(a.key)),
             name=_no_nul(a.name)[:200],
             email=email if len(email) <= MAX_EMAIL else "",  # no real address is longer
             handle=_no_nul(a.handle)[:255],
@@ -134,7 +133,10 @@ def fitted(item: Item) -> Item:
     """The item as the database can hold it: NUL characters dropped (PostgreSQL's text
     columns refuse them, so a JSON "\\u0000" or a zero byte in a CSV failed the whole
     batch) and values cut to their columns' lengths (which SQLite never checks and
-    PostgreSQL does), so the same file gives the same rows on both."""
+    PostgreSQL does), so the same file gives the same rows on both. Ids too long for their
+    columns keep their start and a digest of the whole (fit_id), so they stay apart."""
+    for name in _ID_FIELDS:
+        setattr(item, name, fit_id(_no_nul(getattr(item, name))))
     for name, limit in _ITEM_LIMITS:
         value = getattr(item, name)
         if _NUL in value:
@@ -308,7 +310,7 @@ class Pipeline:
                 yield ActivityRecord(
                     actor_id=member[reactor.key],
                     verb=Verb.REACTED,
-                    origin_id=f"{item.origin_id}:react:{name}:{reactor.key}"[:255],
+                    origin_id=fit_id(f"{item.origin_id}:react:{name}:{reactor.key}"),
                     target_member_id=post.author_id,
                     data={"reaction": name},
                     **common,  # type: ignore[arg-type]
@@ -317,7 +319,7 @@ class Pipeline:
                 yield ActivityRecord(
                     actor_id=post.author_id,
                     verb=Verb.MENTIONED,
-                    origin_id=f"{item.origin_id}:mention:{org}"[:255],
+                    origin_id=fit_id(f"{item.origin_id}:mention:{org}"),
                     target_org_id=org,
                     **common,  # type: ignore[arg-type]
                 )

@@ -177,5 +177,22 @@ def digest(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()[:20]
 
 
+# The length of the id columns: the activity log's and outside posts' origin ids, their
+# thread and parent, and people's identities (external ids) in a source.
+ID_LENGTH = 255
+_ID_DIGEST = 32  # hex characters of SHA-256 kept: 128 bits, no collision in practice
+
+
+def fit_id(value: str, length: int = ID_LENGTH) -> str:
+    """`value` as an id column of `length` characters holds it: unchanged when it fits,
+    else its start followed by "~" and a digest of the whole value. Cutting alone gave two
+    long ids sharing their first `length` characters one id, so the second record was taken
+    for the first and dropped. The same value always gives the same id (imports rerun)."""
+    if len(value) <= length:
+        return value
+    whole = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:_ID_DIGEST]
+    return f"{value[: length - _ID_DIGEST - 1]}~{whole}"
+
+
 def clip(value: str, length: int) -> str:
     return value if len(value) <= length else value[: length - 1] + "…"

@@ -24,6 +24,7 @@ from convenor.listening.importers.base import (
     Reject,
     bad_file,
     clip,
+    fit_id,
     html_to_text,
     parse_when,
     too_large,
@@ -155,13 +156,13 @@ class MboxParser(Parser):
         list_id = _header(msg, "List-Id")
         space = list_id.split("<")[-1].rstrip(">") if "<" in list_id else (list_id or Path(self.filename).name)
         return Item(
-            origin_id=clip(origin, 255),
+            origin_id=fit_id(origin),
             kind="reply" if parent else "post",
             author=Author(key=email, name=name.strip() or email.split("@")[0], email=email),
             occurred_at=when,
             text=body,
             title=clip(_header(msg, "Subject"), 500),
             space=clip(space, 200),
-            parent_origin=clip(parent, 255),
-            thread_origin=clip(thread, 255),
+            parent_origin=fit_id(parent),
+            thread_origin=fit_id(thread),
         )

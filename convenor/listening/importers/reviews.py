@@ -29,6 +29,7 @@ from convenor.listening.importers.base import (
     clip,
     decode_text,
     digest,
+    fit_id,
     json_kind,
     parse_when,
 )
@@ -63,7 +64,7 @@ def review_item(row: dict[str, Any], space: str) -> Item:
     title = str(row.get("title") or "").strip()
     origin = str(row.get("id") or "").strip() or url or digest(author_name, str(row["date"]), title)
     return Item(
-        origin_id=clip(origin, 255),
+        origin_id=fit_id(origin),
         kind="review",
         author=Author(key=email or author_name.lower(), name=author_name, email=email),
         occurred_at=when,
@@ -71,7 +72,7 @@ def review_item(row: dict[str, Any], space: str) -> Item:
         title=clip(title, 500),
         url=clip(url, 1000),
         space=clip(str(row.get("site") or space), 200),
-        thread_origin=clip(origin, 255),
+        thread_origin=fit_id(origin),
         rating=_rating(row["rating"]),
     )
 

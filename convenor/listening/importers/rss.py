@@ -29,6 +29,7 @@ from convenor.listening.importers.base import (
     check_document_size,
     clip,
     digest,
+    fit_id,
     html_to_text,
     parse_when,
 )
@@ -134,7 +135,7 @@ class RssParser(Parser):
             parent = str(reply_to["ref"])
             thread = parent
         return Item(
-            origin_id=clip(origin, 255),
+            origin_id=fit_id(origin),
             kind="reply" if parent else "post",
             author=author,
             occurred_at=when,
@@ -142,8 +143,8 @@ class RssParser(Parser):
             title=clip(html_to_text(title), 500),
             url=clip(str(entry.get("link") or ""), 1000),
             space=self.space,
-            parent_origin=clip(parent, 255),
-            thread_origin=clip(thread or origin, 255),
+            parent_origin=fit_id(parent),
+            thread_origin=fit_id(thread or origin),
         )
 
     def records(self, progress: Progress) -> Iterator[Parsed]:

@@ -239,6 +239,36 @@ def test_values_longer_than_their_columns_are_cut_and_a_rerun_adds_nothing(
     assert (again.created, again.updated) == (0, 0) and _counts() == before
 
 
+def test_long_origin_ids_sharing_a_long_prefix_stay_apart(world: World, brands: Brands, tmp_path: Path) -> None:
+    """Cut at 255 characters, two ids sharing their first 300 were one: the second review
+    was taken for the first, and each mention's id ("<id>:mention:<org>") was cut back to
+    the review's own, so the mention was dropped as a duplicate of the review."""
+    prefix = "https://reviews.example/" + "p" * 276
+    assert len(prefix) == 300
+    path = tmp_path / "long-ids.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"id": prefix + "/1", "author": "Ann", "rating": 2, "text": "Contoso is slow", "date": "2026-01-01"},
+                {"id": prefix + "/2", "author": "Bob", "rating": 4, "text": "Contoso is fine", "date": "2026-01-02"},
+            ]
+        )
+    )
+    run = services.import_file(importer="reviews", path=path)
+    assert (run.status, run.created, run.skipped, run.rejected) == (RunStatus.DONE, 2, 0, 0)
+    posts = list(OutsidePost.objects.order_by("occurred_at"))
+    assert [p.text for p in posts] == ["Contoso is slow", "Contoso is fine"]
+    assert all(len(p.origin_id) == 255 and p.origin_id.startswith(prefix[:200]) for p in posts)
+    assert posts[0].origin_id != posts[1].origin_id
+    assert run.source is not None
+    verbs = sorted(Activity.objects.filter(source=run.source.key).values_list("verb", flat=True))
+    assert verbs == [Verb.MENTIONED, Verb.MENTIONED, Verb.REVIEWED, Verb.REVIEWED]
+    assert run.activities == 4
+    before = _counts()
+    again = services.import_file(importer="reviews", path=path)
+    assert (again.created, again.updated, again.skipped) == (0, 0, 2) and _counts() == before
+
+
 def test_share_of_voice_per_conduit_segment_and_month(world: World, brands: Brands) -> None:
     for kind, path in [
         ("rss", SAMPLES / "blog.rss"),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from convenor.core.errors import ApplicationError, ErrorCode
-from convenor.listening.importers.base import Item, Reject, Skip, parse_when
+from convenor.listening.importers.base import Item, Reject, Skip, fit_id, parse_when
 from convenor.listening.importers.discourse import DiscourseParser
 from convenor.listening.importers.mbox import MboxParser
 from convenor.listening.importers.reviews import ReviewsParser
@@ -377,3 +377,13 @@ def test_an_html_only_mail_is_read_as_text(tmp_path: Path) -> None:
     )
     (item,) = _items(_all(MboxParser(path, "html.mbox")))
     assert item.text == "Café and Northwind"
+
+
+def test_ids_too_long_for_their_column_keep_their_start_and_a_digest_of_the_whole() -> None:
+    shared = "x" * 300
+    a, b = fit_id(shared + "a"), fit_id(shared + "b")
+    assert len(a) == len(b) == 255 and a != b
+    assert a.startswith(shared[:222] + "~") and a == fit_id(shared + "a")  # the same every run
+    assert fit_id("short") == "short" and fit_id("y" * 255) == "y" * 255
+    assert fit_id(a) == a  # fitting twice changes nothing
+    assert len(fit_id("\ud800" * 300)) == 255  # a lone surrogate from JSON is no error
