@@ -816,9 +816,22 @@ def _permute_scores(scores: analytics.Scores, order: build.I64) -> analytics.Sco
 
 
 def _last_activity_id() -> int:
+    """The watermark: the newest activity id below which no activity can still appear.
+
+    On SQLite one writer at a time takes the next id, so an activity not yet committed always
+    gets an id above every committed one. On PostgreSQL ids come from a sequence and
+    transactions commit in any order: a writer still in flight may hold an id below the newest
+    one seen, and an update that started from that newest id would never count it. So there
+    a brief SHARE lock on the table waits for the writers in flight to end (new writers wait
+    that moment too) before reading the newest id."""
     from convenor.activity.models import Activity
 
-    last = Activity.objects.order_by("-pk").values_list("pk", flat=True).first()
+    table = Activity._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")  # fixed table name
+        cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608  # fixed table name
+        last = cursor.fetchone()[0]
     return int(last or 0)
 
 
