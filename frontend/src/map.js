@@ -94,7 +94,8 @@ function start(root) {
     .then((r) => {
       if (!r.ok) throw new Error(`the map could not be loaded (${r.status})`);
       phases.response = Math.round(performance.now());
-      return r.json();
+      const binary = (r.headers.get("Content-Type") || "").startsWith("application/octet-stream");
+      return binary ? r.arrayBuffer().then(decode) : r.json();
     })
     .then((data) => {
       phases.parsed = Math.round(performance.now());
@@ -105,6 +106,38 @@ function start(root) {
       status.textContent = `Sorry: ${err.message}.`;
       root.dataset.ready = "error";
     });
+}
+
+// The binary map data (convenor/web/views_map.py map_binary): a JSON header, then columns
+// taken as typed arrays over the downloaded bytes (little-endian, as every browser's platform).
+const MAGIC = "CVMAP1\0\0";
+const COLUMN_TYPES = { f8: Float64Array, f4: Float32Array, i4: Int32Array };
+
+function decode(buffer) {
+  const bytes = new Uint8Array(buffer);
+  if (buffer.byteLength < 12 || String.fromCharCode(...bytes.subarray(0, 8)) !== MAGIC) {
+    throw new Error("the map's data is not in the expected format");
+  }
+  const length = new DataView(buffer).getUint32(8, true);
+  const data = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
+  let offset = 12 + length;
+  const take = (count, [name, type]) => {
+    const Type = COLUMN_TYPES[type];
+    const column = new Type(buffer, offset, count);
+    offset += count * Type.BYTES_PER_ELEMENT;
+    return [name, column];
+  };
+  for (const col of data.columns.nodes) {
+    const [name, column] = take(data.n, col);
+    data.nodes[name] = column;
+  }
+  data.lines = {};
+  for (const col of data.columns.lines) {
+    const [name, column] = take(data.e, col);
+    data.lines[name] = column;
+  }
+  if (offset !== buffer.byteLength) throw new Error("the map's data is incomplete");
+  return data;
 }
 
 // Wait until the GPU (or the software renderer) has finished what was sent to the context:
@@ -480,7 +513,12 @@ function draw(root, stage, status, data, phases, renderer) {
   window.addEventListener("pageshow", (ev) => {
     if (ev.persisted) location.reload();
   });
-  window.convenorMap = { renderer, graph, focus };
+  // `drawn()`: a promise kept once what was last drawn has been rasterised and shown.
+  const drawn = () => {
+    finished(renderer);
+    return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  };
+  window.convenorMap = { renderer, graph, focus, drawn };
   // Ready once the first frame, nodes and lines, has been drawn (waited for) and then shown.
   finished(renderer);
   phases.drawn = Math.round(performance.now());
