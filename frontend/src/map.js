@@ -86,11 +86,7 @@ function start(root) {
   // benchmark can split its seconds to interactive into the page's own phases.
   const phases = { script: Math.round(performance.now()) };
   status.textContent = "Loading the map…";
-  const loading = fetch(root.dataset.src, { credentials: "same-origin" });
-  // While the data downloads: the renderer, its WebGL contexts and shaders, on an empty graph.
-  const renderer = new Sigma(new Graph(), stage, { ...PROGRAMS, allowInvalidContainer: true });
-  phases.renderer = Math.round(performance.now());
-  loading
+  fetch(root.dataset.src, { credentials: "same-origin" })
     .then((r) => {
       if (!r.ok) throw new Error(`the map could not be loaded (${r.status})`);
       phases.response = Math.round(performance.now());
@@ -99,10 +95,9 @@ function start(root) {
     })
     .then((data) => {
       phases.parsed = Math.round(performance.now());
-      draw(root, stage, status, data, phases, renderer);
+      draw(root, stage, status, data, phases);
     })
     .catch((err) => {
-      renderer.kill();
       status.textContent = `Sorry: ${err.message}.`;
       root.dataset.ready = "error";
     });
@@ -150,11 +145,10 @@ function finished(renderer) {
   }
 }
 
-function draw(root, stage, status, data, phases, renderer) {
+function draw(root, stage, status, data, phases) {
   const n = data.nodes.label.length;
   const e = data.lines.s.length;
   if (n === 0) {
-    renderer.kill();
     status.textContent = "Nothing to show here yet.";
     root.dataset.ready = "empty";
     return;
@@ -257,8 +251,11 @@ function draw(root, stage, status, data, phases, renderer) {
   }
 
   const thin = e > 20000;
-  renderer.setSettings({
-    allowInvalidContainer: false,
+  // The renderer comes after the graph: its WebGL contexts wait on the GPU process, which
+  // right after leaving another large map is still tearing that one down (seconds, in the
+  // software renderer); building the graph first overlaps the two.
+  const renderer = new Sigma(graph, stage, {
+    ...PROGRAMS,
     hideEdgesOnMove: thin,
     labelRenderedSizeThreshold: n > 5000 ? 9 : 5,
     defaultEdgeType: thin ? "line" : "thick",
@@ -302,7 +299,6 @@ function draw(root, stage, status, data, phases, renderer) {
       return res;
     },
   });
-  renderer.setGraph(graph);
   phases.sigma = Math.round(performance.now());
 
   function refresh() {
