@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from convenor.core import access
-from convenor.core.errors import invalid
+from convenor.core.errors import invalid, not_found
 from convenor.hotgroups import selectors, services
 from convenor.hotgroups import suggest as suggesting
 from convenor.hotgroups.models import Group, Suggestion, SuggestionStatus
@@ -191,8 +191,10 @@ def _group(g: Group, *, members: bool = False) -> dict[str, Any]:
 
 
 def _staff(request: HttpRequest) -> Any:
+    """The staff viewer; anyone else gets 404, as for a suggestion itself, the map and listening."""
     user = viewer(request)
-    access.require(access.can_see_suggestions(user), "Suggestions are for staff")
+    if not access.can_see_suggestions(user):
+        raise not_found()
     return user
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from convenor.core import access
-from convenor.core.errors import ApplicationError
+from convenor.core.errors import ApplicationError, not_found
 from convenor.hotgroups import charts, selectors, services
 from convenor.hotgroups import suggest as suggesting
 from convenor.hotgroups.models import Group, SuggestionStatus
@@ -57,8 +57,10 @@ class ConveneForm(forms.Form):
 
 
 def _staff_only(request: HttpRequest) -> Any:
+    """The staff viewer; anyone else gets 404, as for a suggestion itself, the map and listening."""
     user = _viewer(request)
-    access.require(access.can_see_suggestions(user), "Suggestions are for staff")
+    if not access.can_see_suggestions(user):
+        raise not_found()
     return user
 
 
