@@ -217,6 +217,26 @@ def build(posts_total: int) -> dict[str, Any]:
             cursor.execute("ANALYZE")
     # Sessions for demo customers, as if each had logged in once: the logged-in targets
     # rotate over them, so nothing kept for one viewer serves all the requests.
+    # The demo gives only two customers an account: give the next ones theirs (no password,
+    # as if invited), so that the rotation really spans SESSIONS different readers.
+    missing = SESSIONS - User.objects.filter(member__role=Role.CUSTOMER).count()
+    if missing > 0:
+        taken = set(User.objects.values_list("email", flat=True))
+        chosen = [
+            m
+            for m in Member.objects.filter(
+                role=Role.CUSTOMER, user__isnull=True, email__isnull=False, affiliations__ended_on__isnull=True
+            )
+            .exclude(email="")
+            .distinct()
+            .order_by("email")[: missing * 2]
+            if m.email and m.email.lower() not in taken
+        ][:missing]
+        for member in chosen:
+            account = User(email=str(member.email).lower(), name=member.name)
+            account.set_unusable_password()
+            account.save()
+            Member.objects.filter(pk=member.pk).update(user=account)
     users = list(User.objects.filter(member__role=Role.CUSTOMER).order_by("email")[:SESSIONS])
     assert users
     sessions = []
@@ -314,7 +334,7 @@ def _run(args: argparse.Namespace, wrk: str, folder: Path) -> int:
     # What was built, and the secret key its sessions were signed with, kept in the data
     # folder: --data-dir reuses them when the database and the post count are the same.
     marker = folder / "built.json"
-    wanted = {"database_url": args.database_url or "", "posts": args.posts}
+    wanted = {"database_url": args.database_url or "", "posts": args.posts, "sessions": SESSIONS}
     previous = json.loads(marker.read_text()) if marker.exists() else {}
     reuse = previous.get("wanted") == wanted
     secret = previous["secret_key"] if reuse else secrets.token_urlsafe(50)
