@@ -11,7 +11,7 @@ importable before the domain apps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -745,6 +745,110 @@ def public_space_for_view(slug: str) -> Space | None:
     from convenor.spaces.models import Space, Visibility
 
     return Space.objects.filter(slug=slug, visibility=Visibility.PUBLIC).first()
+
+
+# --- the same, with one plain query (the logged-in pages' short way) ---------------------------
+# public_thread_for_view and public_space_for_view through the ORM cost more to build and
+# compile than to run, on every view of a page. These read the same rows with SQL written
+# once, and make the same model instances (the ORM's own converters turn the columns into
+# values), for the same rule: published threads of public spaces, public spaces.
+
+
+def _row_reader(model: type[Any], alias: str) -> tuple[str, list[str], list[tuple[Any, list[Any]]]]:
+    """The columns of `model` as `alias`.col, their attribute names, and for each the
+    converters the ORM applies to what the database returns (per connection: vendors differ)."""
+    from django.db import connection
+
+    memo_key = (model, alias, connection.vendor)
+    hit = _ROW_READERS.get(memo_key)
+    if hit is not None:
+        return hit
+    fields = model._meta.concrete_fields
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
+    converters = []
+    for f in fields:
+        col = f.get_col(alias)
+        converters.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+    reader = (columns, [f.attname for f in fields], converters)
+    _ROW_READERS[memo_key] = reader
+    return reader
+
+
+_ROW_READERS: dict[tuple[object, str, str], tuple[str, list[str], list[tuple[Any, list[Any]]]]] = {}
+
+
+def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]:
+    """The model instances a row of _row_reader columns holds, one per (model, alias), in order."""
+    from django.db import connection
+
+    out = []
+    start = 0
+    for model, alias in parts:
+        _, names, converters = _row_reader(model, alias)
+        values = []
+        for value, (col, funcs) in zip(row[start : start + len(names)], converters, strict=True):
+            for func in funcs:
+                value = func(value, col, connection)
+            values.append(value)
+        out.append(model.from_db(connection.alias, names, values))
+        start += len(names)
+    return out
+
+
+def public_thread_for_view_sql(thread_id: int) -> Thread | None:
+    """public_thread_for_view with one plain query: the thread (its space and author loaded)
+    when it is a published thread of a public space, else None."""
+    from django.db import connection
+
+    from convenor.people.models import Member
+    from convenor.spaces.models import PostState, Space, Thread, Visibility
+
+    parts = ((Thread, "t"), (Space, "s"), (Member, "m"))
+    columns = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {columns} FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id "  # noqa: S608  # our own column names
+            "JOIN people_member m ON m.id = t.author_id WHERE t.id = %s AND t.state = %s AND s.visibility = %s",
+            [thread_id, PostState.PUBLISHED.value, Visibility.PUBLIC.value],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    thread, space, author = _instances(tuple(row), *parts)
+    thread.space = space
+    thread.author = author
+    return thread  # type: ignore[no-any-return]  # a Thread, made by Thread.from_db
+
+
+def public_space_for_view_sql(slug: str) -> Space | None:
+    """public_space_for_view with one plain query: the space when it is public, else None."""
+    from django.db import connection
+
+    from convenor.spaces.models import Space, Visibility
+
+    columns = _row_reader(Space, "s")[0]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {columns} FROM spaces_space s WHERE s.slug = %s AND s.visibility = %s",  # noqa: S608  # our own column names
+            [slug, Visibility.PUBLIC.value],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    space: Space = _instances(tuple(row), (Space, "s"))[0]
+    return space
+
+
+def moderates(user: AnyUser, *, role: str | None, state: str | None) -> bool:
+    """can_moderate, given the viewer's membership of the space (its role and state, None when
+    they have none), read by the caller with whatever else it needs: admins, community
+    managers, and the space's active moderators."""
+    from convenor.spaces.models import MembershipState, SpaceRole
+
+    if has_role(user, SPACE_ADMINS):
+        return True
+    return role == SpaceRole.MODERATOR and state == MembershipState.ACTIVE
 
 
 # --- listening (outside conduits): staff only -----------------------------------------------

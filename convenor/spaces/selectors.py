@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from convenor.core import access
 from convenor.core.access import AnyUser
@@ -214,3 +218,94 @@ def member_recent_posts(*, viewer: AnyUser, member: Member, limit: int = 10) -> 
         .select_related("thread", "thread__space")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+# --- a logged-in reader of a thread or space page, in one query ------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderFacts:
+    """What a thread or space page needs to know about its logged-in viewer, besides what
+    they may read (asked first, through the permission gate)."""
+
+    member_id: int
+    name: str
+    # Their membership of the space (role and state), None when they have none.
+    role: str | None
+    state: str | None
+    following: bool
+    # Their unread notifications, and how many of those are about a space.
+    unread: int
+    unread_about_spaces: int
+    # Thread page: whether any post of the thread is linked to an idea (feedback).
+    thread_has_ideas: bool
+    # Space page: whether they started a thread there that is held or rejected, and whether
+    # the space has coming events (their list depends on the viewer).
+    held_threads: bool
+    coming_events: bool
+
+
+# Scalar subqueries on the member's row, each by an index: what membership_of, is_following,
+# the unread badge (core_notif_unread_idx), feedback's thread_ideas, _has_unpublished_threads
+# and the coming-events check asked in as many ORM queries. "+space_id" keeps SQLite on the
+# author's index (a few threads), not the space's (thousands); a no-op on PostgreSQL.
+_READER_FACTS = """
+SELECT m.id, m.name,
+  (SELECT sm.role FROM spaces_spacemembership sm WHERE sm.space_id = %(space)s AND sm.member_id = m.id),
+  (SELECT sm.state FROM spaces_spacemembership sm WHERE sm.space_id = %(space)s AND sm.member_id = m.id),
+  CASE WHEN EXISTS (SELECT 1 FROM spaces_follow f WHERE f.member_id = m.id AND {follow}) THEN 1 ELSE 0 END,
+  (SELECT COUNT(*) FROM core_notification n WHERE n.recipient_id = %(user)s AND n.read_at IS NULL),
+  (SELECT COUNT(*) FROM core_notification n
+   WHERE n.recipient_id = %(user)s AND n.read_at IS NULL AND n.place_kind = 'space'),
+  {ideas},
+  {held},
+  {events}
+FROM people_member m WHERE m.user_id = %(user)s
+"""
+_THREAD_FACTS = _READER_FACTS.format(
+    follow="f.space_id IS NULL AND f.thread_id = %(thread)s",
+    ideas="CASE WHEN EXISTS (SELECT 1 FROM feedback_ideasource i "
+    "WHERE i.thread_id = %(thread)s AND i.post_id IS NOT NULL) THEN 1 ELSE 0 END",
+    held="0",
+    events="0",
+)
+_SPACE_FACTS = _READER_FACTS.format(
+    follow="f.space_id = %(space)s AND f.thread_id IS NULL",
+    ideas="0",
+    held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "
+    "WHERE t.author_id = m.id AND +t.space_id = %(space)s AND t.state <> 'published') THEN 1 ELSE 0 END",
+    events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "
+    "WHERE e.space_id = %(space)s AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
+)
+
+
+def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -> ReaderFacts | None:
+    """The facts above for the user `user_id` on the page of thread `thread_id` (or, without
+    it, of space `space_id`): one query. None when the user has no member profile."""
+    params = {"user": user_id, "space": space_id, "thread": thread_id, "now": timezone.now()}
+    with connection.cursor() as cur:
+        cur.execute(_THREAD_FACTS if thread_id is not None else _SPACE_FACTS, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    return ReaderFacts(
+        member_id=int(row[0]),
+        name=str(row[1]),
+        role=row[2],
+        state=row[3],
+        following=bool(row[4]),
+        unread=int(row[5]),
+        unread_about_spaces=int(row[6]),
+        thread_has_ideas=bool(row[7]),
+        held_threads=bool(row[8]),
+        coming_events=bool(row[9]),
+    )
+
+
+def thread_has_idea_links(*, thread_id: int) -> bool:
+    """Whether any post of the thread is linked to an idea (feedback), whoever may see it."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM feedback_ideasource WHERE thread_id = %s AND post_id IS NOT NULL LIMIT 1", [thread_id]
+        )
+        return cur.fetchone() is not None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+from django.template.loader import get_template
 
 from convenor.core import access
 from convenor.core.access import AnyUser
@@ -25,9 +29,42 @@ def unread_count(user: AnyUser) -> int:
         cur.execute(_UNREAD, [user.pk])
         row = cur.fetchone()
     total, about_spaces = (int(row[0]), int(row[1])) if row is not None else (0, 0)
+    return unread_from(user, total=total, about_spaces=about_spaces)
+
+
+def unread_from(user: AnyUser, *, total: int, about_spaces: int) -> int:
+    """The badge's number from the two counts of _UNREAD (read by the caller, perhaps with
+    other things in one query)."""
     if about_spaces == 0:
         return total
     return space_selectors.notifications_unread_count(user=user)
+
+
+def usernav(*, section: str, unread: int, member_id: int | None, name: str, csrf_token: str) -> str:
+    """The logged-in viewer's corner of the top bar (web/_usernav.html) on its own, as base.html
+    includes it, for pages rendered once for all readers (views_spaces.py). Kept per set of
+    values (a handful per viewer): the template costs more than the cache."""
+    cache_key = (
+        "convenor:usernav:"
+        + hashlib.sha256(repr((section, unread, member_id, name, csrf_token)).encode()).hexdigest()[:32]
+    )
+    html: str | None = cache.get(cache_key)
+    if html is None:
+        context = {
+            "section": section,
+            "unread_notifications": unread,
+            "viewer_member_id": member_id,
+            "viewer_name": name,
+            "csrf_token": csrf_token,
+        }
+        html = get_template("web/_usernav.html").render(context)
+        cache.set(cache_key, html, 300)
+    return html
+
+
+def viewer_name(user: AnyUser, member_name: str | None) -> str:
+    """The name the top bar shows: the member's, else the account's, else its email address."""
+    return (member_name or "") or getattr(user, "name", "") or getattr(user, "email", "")
 
 
 def site(request: HttpRequest) -> dict[str, object]:
@@ -44,5 +81,5 @@ def site(request: HttpRequest) -> dict[str, object]:
         # The badge in the top bar: the notifications the viewer may still see, unread.
         "unread_notifications": unread_count(user) if logged_in else 0,
         # Accounts made for existing members often have no name of their own.
-        "viewer_name": (me.name if me is not None else "") or getattr(user, "name", "") or getattr(user, "email", ""),
+        "viewer_name": viewer_name(user, me.name if me is not None else None),
     }

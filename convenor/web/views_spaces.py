@@ -46,8 +46,10 @@ from convenor.spaces.models import (
     SpaceRole,
     Thread,
     ThreadKind,
+    Visibility,
 )
 from convenor.web import calendar_links, forms, forms_spaces, pagecache
+from convenor.web import context as context_processors
 from convenor.web.post_html import (
     CSRF_SLOT,
     Chip,
@@ -166,12 +168,16 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _space_detail(request, slug)
 
 
-def _space_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    space = access.public_space_for_view(slug) or _readable(
+def _space_detail(request: HttpRequest, slug: str, *, share: bool = True) -> HttpResponse:
+    space = access.public_space_for_view_sql(slug) or _readable(
         request, lambda: access.space_by_slug_for_view(request.user, slug)
     )
     tab = request.GET.get("tab", "latest")
     tab = tab if tab in dict(TABS) else "latest"
+    if share and _reader_page(request):
+        kept = _reader_space_page(request, space, tab)
+        if kept is not None:
+            return kept
     return _space_page(request, space, tab, _coming_events(request, space))
 
 
@@ -448,11 +454,15 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _thread_detail(request, thread_id)
 
 
-def _thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
+def _thread_detail(request: HttpRequest, thread_id: int, *, share: bool = True) -> HttpResponse:
     user = request.user
-    thread = access.public_thread_for_view(thread_id) or _readable(
+    thread = access.public_thread_for_view_sql(thread_id) or _readable(
         request, lambda: access.thread_for_view(user, thread_id)
     )
+    if share and _reader_page(request):
+        kept = _reader_thread_page(request, thread)
+        if kept is not None:
+            return kept
     form = forms_spaces.ReplyForm(request.POST or None)
     preview = None
     parent: Post | None = None
@@ -561,24 +571,26 @@ _VIEWER_MARKS = (
 )
 
 
-def _shared_posts(
-    request: HttpRequest, thread: Thread, me_member: Member | None
-) -> tuple[Page[Any], SafeString, list[PagePost]] | None:
-    """The page's posts for a logged-in reader who neither moderates the space nor may accept
-    answers here: rendered once for every such reader and kept (under the thread's version,
-    which every reply, edit, reaction, accepted answer, lock and flag bumps), then made this
-    reader's (their pressed reactions, Edit on their posts, their CSRF token). None when they
-    have a held or rejected post in the thread: their page shows it, so it is their own.
-    Also the page's posts as the feedback partial lists them (ids, authors, excerpts), kept
-    with them so that nothing is read again for each reader."""
+def _viewer_marks(thread: Thread, member_id: int) -> dict[int, list[str]] | None:
+    """The viewer's reactions in the thread by post id; None when they wrote a post there that
+    is held or rejected (their page shows it, so it is their own)."""
     mine: dict[int, list[str]] = {}
-    if me_member is not None:
-        with connection.cursor() as cur:
-            cur.execute(_VIEWER_MARKS, [me_member.pk, thread.pk, thread.pk, me_member.pk])
-            for post_id, kind in cur.fetchall():
-                if not kind:
-                    return None
-                mine.setdefault(post_id, []).append(kind)
+    with connection.cursor() as cur:
+        cur.execute(_VIEWER_MARKS, [member_id, thread.pk, thread.pk, member_id])
+        for post_id, kind in cur.fetchall():
+            if not kind:
+                return None
+            mine.setdefault(post_id, []).append(kind)
+    return mine
+
+
+SharedPosts = tuple[int, int, list[tuple[int, int]], list[str], list[PagePost]]
+
+
+def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
+    """The page's published posts rendered for "any reader" (see _shared_posts), kept under
+    the thread's version: (count, page number, (post id, author id) per post, each post's
+    HTML, the posts as the feedback partial lists them)."""
     raw_page = request.GET.get("page", "")
     key = pagecache.key(
         "thread-posts",
@@ -590,7 +602,7 @@ def _shared_posts(
         request.path,
         raw_page,
     )
-    entry: tuple[int, int, list[tuple[int, int]], list[str], list[PagePost]] | None = cache.get(key)
+    entry: SharedPosts | None = cache.get(key)
     if entry is None:
         # Published posts only: what shown_q lets such a reader see in this thread.
         page = Paginator(selectors.thread_page_posts(thread=thread, viewer=None), POSTS_PER_PAGE).get_page(raw_page)
@@ -607,9 +619,14 @@ def _shared_posts(
         ids = [(r.post.pk, r.post.author_id) for r in rows]
         entry = (page.paginator.count, page.number, ids, segments, page_posts(r.post for r in rows))
         cache.set(key, entry, pagecache.TTL)
-    count, number, ids, segments, idea_posts = entry
-    edit = Urls.build().edit if me_member is not None and not thread.locked else None
-    me_pk = me_member.pk if me_member is not None else None
+    return entry
+
+
+def _personal_posts(entry: SharedPosts, thread: Thread, mine: dict[int, list[str]], me_pk: int | None) -> str:
+    """The kept posts made the reader's: their reactions pressed, Edit on their own posts
+    while the thread is open. CSRF_SLOT is left for the caller to fill."""
+    _, _, ids, segments, _ = entry
+    edit = Urls.build().edit if me_pk is not None and not thread.locked else None
     parts = []
     for (pk, author_id), segment in zip(ids, segments, strict=True):
         kinds = mine.get(pk)
@@ -617,9 +634,230 @@ def _shared_posts(
         if kinds or own:
             segment = personalise(segment, mine=kinds or (), edit_url=edit(pk) if edit is not None and own else None)
         parts.append(segment)
+    return "".join(parts)
+
+
+def _shared_posts(
+    request: HttpRequest, thread: Thread, me_member: Member | None
+) -> tuple[Page[Any], SafeString, list[PagePost]] | None:
+    """The page's posts for a logged-in reader who neither moderates the space nor may accept
+    answers here: rendered once for every such reader and kept (under the thread's version,
+    which every reply, edit, reaction, accepted answer, lock and flag bumps), then made this
+    reader's (their pressed reactions, Edit on their posts, their CSRF token). None when they
+    have a held or rejected post in the thread: their page shows it, so it is their own.
+    Also the page's posts as the feedback partial lists them (ids, authors, excerpts), kept
+    with them so that nothing is read again for each reader."""
+    mine: dict[int, list[str]] = {}
+    if me_member is not None:
+        marks = _viewer_marks(thread, me_member.pk)
+        if marks is None:
+            return None
+        mine = marks
+    entry = _shared_entry(request, thread)
+    count, number, _, _, idea_posts = entry
+    posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None)
     token = escape(get_token(request))
-    html = mark_safe("".join(parts).replace(CSRF_SLOT, token))  # noqa: S308  # escaped in render_post_list
+    html = mark_safe(posts.replace(CSRF_SLOT, token))  # noqa: S308  # escaped in render_post_list
     return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
+
+
+# --- whole pages for readers alike -------------------------------------------------------------
+# A logged-in reader who neither moderates the space, nor may accept answers in the thread,
+# nor has anything held there, and who has no message waiting, sees the thread or space page
+# every such reader sees, but for a few things of theirs: the top bar's corner (name, unread
+# badge), their CSRF token, their reactions and Edit links in the posts, and on a private
+# space their calendar feed's address. The rest depends on a few facts about them (follow,
+# membership state, their staff role's links, whether the thread is theirs), which are part
+# of the key. So the page is rendered once per such set of facts with slots where their own
+# things go (below), kept under the thread's or space's version and shown fields, and filled
+# for each reader: the same page as rendering it for them alone (tests compare the two).
+# Access is decided before: the thread or space was read through the permission gate.
+
+SLOT_USERNAV = "\x00usernav\x00"
+SLOT_POSTS = "\x00posts\x00"
+SLOT_IDEAS = "\x00ideas\x00"
+SLOT_FEED = "\x00feed\x00"
+
+
+def _reader_page(request: HttpRequest) -> bool:
+    """Whether this request may get a page kept for readers alike: a GET or HEAD by somebody
+    logged in, with no parameter but the page's own, and no message waiting for them."""
+    if request.method not in ("GET", "HEAD") or not access.is_authenticated(request.user):
+        return False
+    return len(messages.get_messages(request)) == 0  # len() looks without marking them read
+
+
+def _role_links(user: AnyUser) -> tuple[bool, bool, bool]:
+    """What of the viewer's staff role shows in the top bar's links (base.html)."""
+    return (access.is_staff(user), access.can_merge(user), bool(getattr(user, "is_staff", False)))
+
+
+def _fill(request: HttpRequest, skeleton: str, facts: selectors.ReaderFacts, slots: dict[str, str]) -> HttpResponse:
+    """The kept page with this reader's things in its slots, and their CSRF token."""
+    user = request.user
+    token = escape(get_token(request))
+    unread = context_processors.unread_from(user, total=facts.unread, about_spaces=facts.unread_about_spaces)
+    slots[SLOT_USERNAV] = context_processors.usernav(
+        section=(request.resolver_match.url_name or "") if request.resolver_match is not None else "",
+        unread=unread,
+        member_id=facts.member_id,
+        name=context_processors.viewer_name(user, facts.name),
+        csrf_token=CSRF_SLOT,
+    )
+    html = skeleton
+    for slot, value in slots.items():
+        html = html.replace(slot, value, 1)
+    return HttpResponse(html.replace(CSRF_SLOT, token))
+
+
+def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> str:
+    """The page rendered with slots for the reader's things (see above)."""
+    context = {**context, "usernav_slot": mark_safe(SLOT_USERNAV), "csrf_token": CSRF_SLOT}  # noqa: S308  # a constant
+    return get_template(template).render(context, request)
+
+
+def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | None:
+    """The thread page kept for readers alike, made this reader's; None when their page is
+    their own (see above)."""
+    user = request.user
+    if not set(request.GET).issubset({"page"}):
+        return None
+    if not isinstance(user, User):
+        return None
+    facts = selectors.reader_facts(user_id=user.pk, space_id=thread.space_id, thread_id=thread.pk)
+    if facts is None or access.moderates(user, role=facts.role, state=facts.state):
+        return None
+    if thread.kind == ThreadKind.QUESTION and thread.author_id == facts.member_id:
+        return None  # the asker may accept answers
+    mine = _viewer_marks(thread, facts.member_id)
+    if mine is None:
+        return None
+    entry = _shared_entry(request, thread)
+    space = thread.space
+    key = pagecache.key(
+        "thread-page",
+        # What the page shows of the thread and its space (the version covers the posts).
+        [getattr(thread, f.attname) for f in Thread._meta.concrete_fields],
+        [getattr(space, f.attname) for f in Space._meta.concrete_fields],
+        request.path,
+        request.GET.get("page", ""),
+        _role_links(user),
+        facts.following,
+        facts.state,
+        thread.author_id == facts.member_id,
+        facts.thread_has_ideas,
+    )
+    kept: tuple[str, str] | None = cache.get(key)
+    if kept is None:
+        count, number, _, _, idea_posts = entry
+        page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
+        # The feedback partial as any logged-in reader sees it when no post is linked to an
+        # idea (only the "make an idea" list, from the kept posts).
+        ideas = get_template("web/feedback/_thread_ideas.html").render(
+            {"thread": thread, "page_obj": page, "idea_posts": idea_posts, "request": request}
+        )
+        skeleton = _render_skeleton(
+            request,
+            "web/spaces/thread_detail.html",
+            {
+                "thread": thread,
+                "space": space,
+                "page_obj": page,
+                "posts_html": mark_safe(SLOT_POSTS),  # noqa: S308  # a constant
+                # Such a reader sees the accepted answer when it is published (post_for_view).
+                "accepted": selectors.thread_posts(thread=thread)
+                .filter(pk=thread.accepted_post_id, state=PostState.PUBLISHED)
+                .first()
+                if thread.accepted_post_id
+                else None,
+                "form": forms_spaces.ReplyForm(),
+                "preview": None,
+                "parent": None,
+                "can_moderate": False,
+                "can_flag": thread.author_id == facts.member_id,
+                "following": facts.following,
+                "membership": {"state": facts.state} if facts.state is not None else None,
+                "left": MembershipState.LEFT,
+                "held_posts": [],
+                "viewer_member_id": facts.member_id,
+                "move_targets": [],
+                "idea_posts": idea_posts,
+                "ideas_slot": mark_safe(SLOT_IDEAS),  # noqa: S308  # a constant
+            },
+        )
+        kept = (skeleton, ideas)
+        # Kept only if no post was linked to an idea meanwhile: the partial would show the
+        # ideas this reader's boards let them see, to readers who may not.
+        if not selectors.thread_has_idea_links(thread_id=thread.pk):
+            cache.set(key, kept, pagecache.TTL)
+    skeleton, ideas = kept
+    if facts.thread_has_ideas:
+        # Some post is linked to an idea: which ideas this reader sees depends on their boards.
+        count, number, _, _, idea_posts = entry
+        ideas = get_template("web/feedback/_thread_ideas.html").render(
+            {
+                "thread": thread,
+                "page_obj": Paginator(range(count), POSTS_PER_PAGE).get_page(number),
+                "idea_posts": idea_posts,
+                "request": request,
+            }
+        )
+    posts = _personal_posts(entry, thread, mine, facts.member_id)
+    return _fill(request, skeleton, facts, {SLOT_POSTS: posts, SLOT_IDEAS: ideas})
+
+
+def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResponse | None:
+    """The space page kept for readers alike, made this reader's; None when their page is
+    their own: they moderate it, started a thread there that is held, or it has coming
+    events (which of them one sees depends on the viewer)."""
+    user = request.user
+    if not set(request.GET).issubset({"tab", "page"}):
+        return None
+    if not isinstance(user, User):
+        return None
+    facts = selectors.reader_facts(user_id=user.pk, space_id=space.pk)
+    if facts is None or facts.held_threads or facts.coming_events:
+        return None
+    if access.moderates(user, role=facts.role, state=facts.state):
+        return None
+    # A private space's calendar feed carries the reader's own token.
+    personal_feed = space.visibility != Visibility.PUBLIC
+    key = pagecache.key(
+        "space-page",
+        [getattr(space, f.attname) for f in Space._meta.concrete_fields],
+        tab,
+        request.path,
+        sorted(request.GET.lists()),
+        _role_links(user),
+        facts.following,
+        facts.state,
+        access.can_create_event(user, frame=Frame.COMMUNITY, space=None),
+    )
+    skeleton: str | None = cache.get(key)
+    if skeleton is None:
+        skeleton = _render_skeleton(
+            request,
+            "web/spaces/space_detail.html",
+            {
+                "space": space,
+                "tab": tab,
+                "tabs": TABS,
+                "thread_list_html": mark_safe(_thread_list(request, space, tab, None, logged_in=True)),  # noqa: S308  # rendered by the template engine, escaped
+                "membership": {"state": facts.state} if facts.state is not None else None,
+                "following": facts.following,
+                "can_moderate": False,
+                "members": [],
+                "invite_form": None,
+                "events": [],
+                "events_feed_url": SLOT_FEED if personal_feed else calendar_links.space_feed_url(user, space),
+                "can_create_event": access.can_create_event(user, frame=Frame.COMMUNITY, space=None),
+            },
+        )
+        cache.set(key, skeleton, SPACE_PAGE_TTL)
+    slots = {}
+    if personal_feed:
+        slots[SLOT_FEED] = escape(calendar_links.space_feed_url(user, space) or "")
+    return _fill(request, skeleton, facts, slots)
 
 
 @require_POST

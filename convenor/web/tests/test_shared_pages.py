@@ -8,22 +8,31 @@ import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client, RequestFactory
-from django.urls import reverse
+from django.urls import resolve, reverse
+from django.utils import timezone
 
-from convenor.core.models import User
+from convenor.core.models import Notification, StaffRole, User
+from convenor.core.notify import Note, notify
 from convenor.core.testing import World
+from convenor.feedback.models import BoardVisibility, IdeaSource
+from convenor.feedback.services import board_create, idea_from_post
 from convenor.feedback.templatetags.feedback_tags import page_posts
+from convenor.people.models import Affiliation, Role
+from convenor.people.services import account_create, member_create
 from convenor.spaces.models import Frame, Post, PostState, Space, Thread, Visibility
 from convenor.spaces.services import (
+    follow_set,
     post_edit,
     post_reply,
     reaction_toggle,
     space_create,
     space_join,
+    space_leave,
     space_remove_member,
     space_set_role,
     thread_create,
@@ -201,7 +210,8 @@ def test_the_space_page_list_is_shared_and_follows_new_threads(
     thread_create(space=square, author=world.acme_member, title="First thread", body="Hi")
     assert "First thread" in _page(globex_client, url)
     assert "First thread" in _page(acme_client, url)
-    assert any(k for k in cache._cache if ":threads:" in k)  # type: ignore[attr-defined]  # locmem's store
+    # The page, list included, is kept for readers alike.
+    assert any(k for k in cache._cache if ":space-page:" in k)  # type: ignore[attr-defined]  # locmem's store
     thread_create(space=square, author=world.globex_member, title="Second thread", body="Hello")
     page = _page(acme_client, url)
     assert "Second thread" in page and "2 threads" in page
@@ -248,3 +258,157 @@ def test_a_new_moderator_gets_their_own_page_at_once(globex_client: Client, worl
     space_set_role(space=square, member=world.globex_member, role="moderator", actor=world.admin)
     page = _page(globex_client, url)
     assert acme_edit in page and "Moderate" in page
+
+
+# --- whole pages kept for readers alike (views_spaces._reader_thread_page, _reader_space_page) ---
+
+
+def _full_request(user: User, path: str, session_key: str | None = None) -> HttpRequest:
+    """A request as the middleware leaves it: user, session, messages, resolved URL."""
+    request = RequestFactory().get(path)
+    request.user = user
+    request.session = SessionStore(session_key)
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]  # what MessageMiddleware sets
+    request.resolver_match = resolve(request.path)
+    return request
+
+
+def _both(user: User, path: str) -> tuple[str, str]:
+    """The page as kept for readers alike and made this user's, and as rendered for them alone."""
+    match = resolve(path.split("?")[0])
+    view = views_spaces._thread_detail if match.url_name == "thread_detail" else views_spaces._space_detail
+    pages = []
+    for share in (True, False):
+        response = view(_full_request(user, path), *match.args, **match.kwargs, share=share)
+        assert response.status_code == 200
+        pages.append(_untokened(response.content.decode()))
+    return pages[0], pages[1]
+
+
+def test_the_kept_whole_pages_are_exactly_each_readers_own(world: World, square: Space) -> None:
+    thread, replies = _conversation(world, square)
+    question = thread_create(space=square, author=world.globex_member, title="How?", body="Tell me", kind="question")
+    post_reply(thread=question, author=world.acme_member, body="Like this")
+    reaction_toggle(post=replies[0], member=world.acme_member, kind="thanks")
+    space_join(space=square, member=world.acme_member)
+    follow_set(member=world.acme_member, on=True, thread=thread)
+    space_join(space=square, member=world.outsider_member)
+    space_leave(space=square, member=world.outsider_member)
+    sales = account_create(
+        email="sam@northwind.example", password="x" * 12, name="Sam Sales", staff_role=StaffRole.SALES
+    )
+    notify([world.acme_user], Note(kind="mention", title="You were mentioned", url="/", key="k1"))
+    paths = [
+        reverse("web:thread_detail", args=[thread.pk]),
+        reverse("web:thread_detail", args=[thread.pk]) + "?page=1",
+        reverse("web:thread_detail", args=[question.pk]),
+        reverse("web:space_detail", args=[square.slug]),
+        reverse("web:space_detail", args=[square.slug]) + "?tab=unanswered",
+    ]
+    for user in (world.acme_user, world.globex_user, world.outsider, sales):
+        for path in paths:
+            kept, own = _both(user, path)
+            assert kept == own, (user.email, path)
+    # Filled from what is kept (the second time), still each one's own page.
+    for user in (world.globex_user, world.acme_user):
+        kept, own = _both(user, paths[0])
+        assert kept == own
+    assert any(k for k in cache._cache if ":thread-page:" in k)  # type: ignore[attr-defined]  # locmem's store
+
+
+def test_a_private_spaces_kept_page_carries_each_readers_own_feed(world: World, acme_space: Space) -> None:
+    dora = member_create(name="Dora Acme", email="dora@acme.example", role=Role.CUSTOMER, organization=world.acme)
+    dora_user = account_create(email="dora@acme.example", password="x" * 12)
+    thread_create(space=acme_space, author=world.acme_member, title="Acme plans", body="Plans")
+    path = reverse("web:space_detail", args=[acme_space.slug])
+    pages = {}
+    for user in (world.acme_user, dora_user):
+        kept, own = _both(user, path)
+        assert kept == own and "Acme plans" in kept
+        pages[user.pk] = kept
+    feeds = {re.findall(r'href="([^"]+)" class="feed-link"', p)[0] for p in pages.values()}
+    assert len(feeds) == 2 and dora.pk
+
+
+def test_what_a_reader_does_shows_on_their_next_kept_page(
+    globex_client: Client, acme_client: Client, world: World, square: Space
+) -> None:
+    thread, replies = _conversation(world, square)
+    url = reverse("web:thread_detail", args=[thread.pk])
+    space_url = reverse("web:space_detail", args=[square.slug])
+    for client in (globex_client, acme_client):  # kept now
+        _page(client, url)
+        _page(client, space_url)
+
+    # A new notification: the badge shows at once, and goes when it is read.
+    Notification.objects.update(read_at=timezone.now())
+    assert "unread-badge" not in _page(globex_client, url)
+    notify([world.globex_user], Note(kind="mention", title="You were mentioned", url="/", key="n1"))
+    assert 'aria-label="1 unread"' in _page(globex_client, url)
+    assert 'aria-label="1 unread"' in _page(globex_client, space_url)
+    assert "unread-badge" not in _page(acme_client, url)
+    Notification.objects.filter(recipient=world.globex_user).update(read_at=timezone.now())
+    assert "unread-badge" not in _page(globex_client, url)
+
+    # Following the thread and the space, joining and leaving.
+    # (Both follow the thread they wrote in.)
+    follow_set(member=world.globex_member, on=False, thread=thread)
+    assert ">Unfollow</button>" not in _page(globex_client, url)
+    assert ">Unfollow</button>" in _page(acme_client, url)
+    follow_set(member=world.globex_member, on=True, thread=thread)
+    assert ">Unfollow</button>" in _page(globex_client, url)
+    space_join(space=square, member=world.globex_member)
+    page = _page(globex_client, space_url)
+    assert ">Leave</button>" in page and ">Unfollow</button>" in page  # joining follows the space
+    space_leave(space=square, member=world.globex_member)
+    assert "You left this space. Join it again to post." in _page(globex_client, space_url)
+    page = _page(globex_client, url)
+    assert "You left this space." in page and "Post reply" not in page
+    assert "Post reply" in _page(acme_client, url)
+
+    # A reply, an edit and a reaction by someone else: seen by both on the next request.
+    post_reply(thread=thread, author=world.admin_member, body="Late news")
+    post_edit(post=replies[1], editor=world.acme_member, body="Acme edited this")
+    reaction_toggle(post=replies[1], member=world.acme_member, kind="celebrate")
+    for client in (globex_client, acme_client):
+        page = _page(client, url)
+        assert "Late news" in page and "Acme edited this" in page and "Celebrate <strong>1</strong>" in page
+        assert "Late news" in _page(client, space_url) or "Kafka lag" in _page(client, space_url)
+    pressed = 'value="celebrate" class="chip mine" aria-pressed="true"'
+    assert pressed in _page(acme_client, url) and pressed not in _page(globex_client, url)
+    # A message waiting (after an action) is shown once, on the reader's own page.
+    response = globex_client.post(reverse("web:thread_follow", args=[thread.pk]), {"on": "0"}, follow=True)
+    assert "You no longer follow this thread." in response.content.decode()
+    assert "You no longer follow this thread." not in _page(globex_client, url)
+
+
+def test_ideas_linked_to_posts_reach_only_readers_of_their_board(
+    globex_client: Client, acme_client: Client, world: World, square: Space
+) -> None:
+    thread, replies = _conversation(world, square)
+    url = reverse("web:thread_detail", args=[thread.pk])
+    for client in (globex_client, acme_client):  # kept now, with no idea linked
+        assert "💡 Ideas from this conversation" not in _page(client, url)
+    board = board_create(name="Acme wishes", visibility=BoardVisibility.ACCOUNT, organization=world.acme)
+    idea_from_post(post=replies[1], board=board, by=world.acme_member, title="Acme-only wish")
+    assert "Acme-only wish" in _page(acme_client, url)
+    for _ in range(2):
+        assert "Acme-only wish" not in _page(globex_client, url)
+    IdeaSource.objects.all().delete()
+    assert "Acme-only wish" not in _page(acme_client, url)
+
+
+def test_leaving_a_private_space_loses_its_kept_pages_at_once(
+    acme_client: Client, globex_client: Client, world: World, acme_space: Space
+) -> None:
+    thread = thread_create(space=acme_space, author=world.admin_member, title="Account plans", body="Plans")
+    url = reverse("web:thread_detail", args=[thread.pk])
+    space_url = reverse("web:space_detail", args=[acme_space.slug])
+    assert "Account plans" in _page(acme_client, url) and "Account plans" in _page(acme_client, space_url)
+    for _ in range(2):
+        assert globex_client.get(url).status_code == 404
+        assert globex_client.get(space_url).status_code == 404
+    # Carla leaves Acme (the organisation): its private space is gone for her at once.
+    Affiliation.objects.filter(member=world.acme_member, organization=world.acme).update(ended_on=timezone.now().date())
+    assert acme_client.get(url).status_code == 404
+    assert acme_client.get(space_url).status_code == 404
