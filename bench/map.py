@@ -423,8 +423,11 @@ def page_timing(data: Path, env: dict[str, str], port: int, page_map: dict[str, 
                 drawn = time.perf_counter() - t
                 # Answer one search the moment it is drawn: type a name, pick the first match
                 # (Enter), its details shown, its neighbourhood highlighted and drawn.
-                page.fill("[data-map-search]", first_label[:5])
-                page.press("[data-map-search]", "Enter")
+                # Keyboard events straight to the page: fill() and press() first wait for the
+                # field to be "stable" over animation frames, which measures Playwright.
+                page.focus("[data-map-search]")
+                page.keyboard.insert_text(first_label[:5])
+                page.keyboard.press("Enter")
                 page.wait_for_selector("[data-map][data-focus] [data-map-details] h3")
                 page.evaluate("window.convenorMap.drawn()")
                 answered = time.perf_counter() - t

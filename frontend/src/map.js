@@ -333,11 +333,14 @@ function draw(root, stage, status, data, phases) {
     state.neighbours = new Set(graph.neighbors(String(i)).map(Number));
     details(i);
     noteActive();
+    // Every graph drawn here has the same nodes, so the position is the same in each. On a
+    // large map the camera jumps, before the redraw, so that one frame shows both: each frame
+    // of a glide redraws every node, which a software renderer does a few times a second.
+    const pos = move ? renderer.getNodeDisplayData(i) : null;
+    const to = pos ? { x: pos.x, y: pos.y, ratio: 0.25 } : null;
+    if (to && thin) renderer.getCamera().setState(to);
     renderer.setGraph(neighbourhood(i));
-    if (move) {
-      const pos = renderer.getNodeDisplayData(i);
-      if (pos) renderer.getCamera().animate({ x: pos.x, y: pos.y, ratio: 0.25 }, { duration: 400 });
-    }
+    if (to && !thin) renderer.getCamera().animate(to, { duration: 400 });
     root.dataset.focus = String(i);
   }
 
