@@ -214,6 +214,9 @@ EMAIL_USE_TLS = envbool("CONVENOR_SMTP_TLS", "0")
 # The address people reach the site at, for links in emails and feeds.
 CONVENOR_BASE_URL = os.environ.get("CONVENOR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Django's database sessions, read with one plain query (convenor/web/sessions.py says why
+# not a cached engine).
+SESSION_ENGINE = "convenor.web.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -1,0 +1,52 @@
+"""Django's database sessions, read with one plain query.
+
+Every logged-in page reads its session first. Django's ``db`` engine does it through the
+ORM, whose query building cost more than the query itself and about a fifth of a logged-in
+thread page kept for readers alike (views_spaces.py). This engine reads the same row with
+SQL written once; everything else (saving, expiry, cycling keys, clearsessions) is
+Django's own. Sessions stay in the database rather than in a cache (``cached_db``): with
+the default per-process cache, several ``convenor serve`` processes would each keep their
+own copy, and a logout in one would not end the session in the others.
+
+Settings: ``SESSION_ENGINE = "convenor.web.sessions"``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.exceptions import SuspiciousOperation
+from django.db import connections, router
+from django.utils import timezone
+
+
+class SessionStore(DbSessionStore):
+    """The ``db`` engine, but `_get_session_from_db` in plain SQL (same row, same rule:
+    the key matches and the session has not expired)."""
+
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
+        model = self.model
+        try:
+            key = self.session_key
+            if key is None:
+                return None
+            connection = connections[router.db_for_read(model)]
+            table = connection.ops.quote_name(model._meta.db_table)
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  # the model's own table
+                    [key, now],
+                )
+                row = cur.fetchone()
+            if row is None:
+                raise model.DoesNotExist
+            return model(session_key=key, session_data=row[0], expire_date=row[1])
+        except (model.DoesNotExist, SuspiciousOperation) as e:
+            if isinstance(e, SuspiciousOperation):
+                logger = logging.getLogger(f"django.security.{e.__class__.__name__}")
+                logger.warning(str(e))
+            self._session_key = None
+            return None

@@ -1,0 +1,45 @@
+"""Sessions (convenor/web/sessions.py): Django's database sessions, read with plain SQL,
+keep every rule of the ``db`` engine: a login lasts, a logout or an expiry ends it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from convenor.core.testing import PASSWORD, World
+from convenor.web.sessions import SessionStore
+
+
+def test_the_engine_is_ours() -> None:
+    assert settings.SESSION_ENGINE == "convenor.web.sessions"
+
+
+def test_a_login_lasts_until_logout(world: World) -> None:
+    client = Client()
+    response = client.post(reverse("web:login"), {"username": "carla@acme.example", "password": PASSWORD})
+    assert response.status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert SessionStore(key).load()  # the same row the ORM would read
+    assert client.get(reverse("web:notifications")).status_code == 200
+    client.post(reverse("web:logout"))
+    assert not Session.objects.filter(session_key=key).exists()
+    # The old cookie no longer logs anyone in.
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert stale.get(reverse("web:notifications")).status_code == 302
+
+
+def test_an_expired_or_unknown_session_is_empty(world: World) -> None:
+    client = Client()
+    client.force_login(world.acme_user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    store = SessionStore(key)
+    assert store.load() == {} and store.session_key is None
+    assert client.get(reverse("web:notifications")).status_code == 302
+    assert SessionStore("no-such-session-key-at-all").load() == {}
