@@ -29,7 +29,10 @@ keys made with `key` too.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -58,6 +61,51 @@ def for_visitor(request: HttpRequest, params: Iterable[str]) -> bool:
 def key(kind: str, *parts: object) -> str:
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"{PREFIX}{kind}:{digest}"
+
+
+# --- parts kept for logged-in readers, also held unpickled in this process ----------------------
+# The posts of a thread page and the pages kept for readers alike (views_spaces.py) are read
+# on every logged-in view: unpickling 200 KB from Django's cache each time cost as much as
+# the rest of the page. So the last LOCAL_ENTRIES of them are also held as they are, in this
+# process, each with a random stamp also kept in the cache under its own small key: the
+# process's copy is used only while the cache holds the same stamp, so it is never older, nor
+# kept longer, than the cache's entry (cleared, expired, culled or replaced alike).
+
+LOCAL_ENTRIES = 64
+_local: dict[str, tuple[str, Any]] = {}
+_local_lock = threading.Lock()
+
+
+def kept_get(cache_key: str) -> Any:
+    """The value kept_set stored under `cache_key`, or None when the cache no longer has it."""
+    stamp = cache.get(cache_key + ":stamp")
+    if stamp is None:
+        return None
+    with _local_lock:
+        hit = _local.get(cache_key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    stored = cache.get(cache_key)
+    if stored is None or stored[0] != stamp:
+        return None
+    _remember(cache_key, stamp, stored[1])
+    return stored[1]
+
+
+def kept_set(cache_key: str, value: Any, ttl: int) -> None:
+    """Keep `value` for `ttl` seconds in the cache, and in this process (see above)."""
+    stamp = secrets.token_hex(8)
+    cache.set(cache_key, (stamp, value), ttl)
+    cache.set(cache_key + ":stamp", stamp, ttl)
+    _remember(cache_key, stamp, value)
+
+
+def _remember(cache_key: str, stamp: str, value: Any) -> None:
+    with _local_lock:
+        _local.pop(cache_key, None)
+        _local[cache_key] = (stamp, value)
+        while len(_local) > LOCAL_ENTRIES:
+            del _local[next(iter(_local))]
 
 
 # One indexed row each, in plain SQL: this runs on every cached page view, where the ORM's

@@ -9,6 +9,7 @@ an anonymous visitor to the login page (whether or not it exists, so nothing lea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,7 +55,7 @@ from convenor.web.post_html import (
     CSRF_SLOT,
     Chip,
     PostRow,
-    Urls,
+    _url_for,
     escape,
     personalise,
     render_post_list,
@@ -584,16 +585,19 @@ def _viewer_marks(thread: Thread, member_id: int) -> dict[int, list[str]] | None
     return mine
 
 
-SharedPosts = tuple[int, int, list[tuple[int, int]], list[str], list[PagePost]]
+# Posts as UTF-8: the page has emoji, so as str each character takes 4 bytes, and every
+# copy, join and replace for each reader moved four times as much memory.
+# Each post is cut where the reader's CSRF token goes, so it is put in while joining them.
+SharedPosts = tuple[int, int, list[tuple[int, int]], list[list[bytes]], list[PagePost]]
 
 
 def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
     """The page's published posts rendered for "any reader" (see _shared_posts), kept under
     the thread's version: (count, page number, (post id, author id) per post, each post's
-    HTML, the posts as the feedback partial lists them)."""
+    HTML in UTF-8 cut at CSRF_SLOT, the posts as the feedback partial lists them)."""
     raw_page = request.GET.get("page", "")
     key = pagecache.key(
-        "thread-posts",
+        "thread-posts-cut",
         thread.pk,
         thread.version,
         thread.locked,
@@ -602,7 +606,7 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
         request.path,
         raw_page,
     )
-    entry: SharedPosts | None = cache.get(key)
+    entry: SharedPosts | None = pagecache.kept_get(key)
     if entry is None:
         # Published posts only: what shown_q lets such a reader see in this thread.
         page = Paginator(selectors.thread_page_posts(thread=thread, viewer=None), POSTS_PER_PAGE).get_page(raw_page)
@@ -617,24 +621,37 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
             csrf_token=CSRF_SLOT,
         )
         ids = [(r.post.pk, r.post.author_id) for r in rows]
-        entry = (page.paginator.count, page.number, ids, segments, page_posts(r.post for r in rows))
-        cache.set(key, entry, pagecache.TTL)
+        encoded = [segment.encode().split(CSRF_SLOT.encode()) for segment in segments]
+        entry = (page.paginator.count, page.number, ids, encoded, page_posts(r.post for r in rows))
+        pagecache.kept_set(key, entry, pagecache.TTL)
     return entry
 
 
-def _personal_posts(entry: SharedPosts, thread: Thread, mine: dict[int, list[str]], me_pk: int | None) -> str:
-    """The kept posts made the reader's: their reactions pressed, Edit on their own posts
-    while the thread is open. CSRF_SLOT is left for the caller to fill."""
+def _personal_posts(
+    entry: SharedPosts, thread: Thread, mine: dict[int, list[str]], me_pk: int | None, token: str
+) -> bytes:
+    """The kept posts made the reader's (UTF-8): their reactions pressed, Edit on their own
+    posts while the thread is open, and their CSRF `token` (escaped)."""
     _, _, ids, segments, _ = entry
-    edit = Urls.build().edit if me_pk is not None and not thread.locked else None
-    parts = []
-    for (pk, author_id), segment in zip(ids, segments, strict=True):
+    may_edit = me_pk is not None and not thread.locked
+    edit: Callable[[int | str], str] | None = None
+    mark = token.encode()
+    parts: list[bytes] = []
+    for (pk, author_id), pieces in zip(ids, segments, strict=True):
         kinds = mine.get(pk)
-        own = edit is not None and author_id == me_pk
+        own = may_edit and author_id == me_pk
         if kinds or own:
-            segment = personalise(segment, mine=kinds or (), edit_url=edit(pk) if edit is not None and own else None)
-        parts.append(segment)
-    return "".join(parts)
+            if own and edit is None:
+                edit = _url_for("web:post_edit")
+            url = edit(pk) if edit is not None and own else None
+            text = personalise(CSRF_SLOT.join(p.decode() for p in pieces), mine=kinds or (), edit_url=url)
+            parts.append(text.replace(CSRF_SLOT, token).encode())
+            continue
+        parts.append(pieces[0])
+        for piece in pieces[1:]:
+            parts.append(mark)
+            parts.append(piece)
+    return b"".join(parts)
 
 
 def _shared_posts(
@@ -655,9 +672,9 @@ def _shared_posts(
         mine = marks
     entry = _shared_entry(request, thread)
     count, number, _, _, idea_posts = entry
-    posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None)
     token = escape(get_token(request))
-    html = mark_safe(posts.replace(CSRF_SLOT, token))  # noqa: S308  # escaped in render_post_list
+    posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None, token)
+    html = mark_safe(posts.decode())  # noqa: S308  # escaped in render_post_list
     return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
 
 
@@ -692,10 +709,16 @@ def _role_links(user: AnyUser) -> tuple[bool, bool, bool]:
     return (access.is_staff(user), access.can_merge(user), bool(getattr(user, "is_staff", False)))
 
 
-def _fill(request: HttpRequest, skeleton: str, facts: selectors.ReaderFacts, slots: dict[str, str]) -> HttpResponse:
-    """The kept page with this reader's things in its slots, and their CSRF token."""
+_SLOTS = re.compile(
+    b"(" + b"|".join(re.escape(s.encode()) for s in (SLOT_USERNAV, SLOT_POSTS, SLOT_IDEAS, SLOT_FEED, CSRF_SLOT)) + b")"
+)
+
+
+def _fill(
+    request: HttpRequest, skeleton: list[bytes], facts: selectors.ReaderFacts, slots: dict[str, bytes], token: str
+) -> HttpResponse:
+    """The kept page with this reader's things in its slots, and their CSRF `token` (escaped)."""
     user = request.user
-    token = escape(get_token(request))
     unread = context_processors.unread_from(user, total=facts.unread, about_spaces=facts.unread_about_spaces)
     slots[SLOT_USERNAV] = context_processors.usernav(
         section=(request.resolver_match.url_name or "") if request.resolver_match is not None else "",
@@ -703,17 +726,20 @@ def _fill(request: HttpRequest, skeleton: str, facts: selectors.ReaderFacts, slo
         member_id=facts.member_id,
         name=context_processors.viewer_name(user, facts.name),
         csrf_token=CSRF_SLOT,
-    )
-    html = skeleton
-    for slot, value in slots.items():
-        html = html.replace(slot, value, 1)
-    return HttpResponse(html.replace(CSRF_SLOT, token))
+    ).encode()
+    # All in UTF-8 (see SharedPosts); the token is ASCII.
+    csrf = CSRF_SLOT.encode()
+    values = {slot.encode(): value.replace(csrf, token.encode()) for slot, value in slots.items()}
+    values[csrf] = token.encode()
+    # The skeleton alternates kept text and slot names (_render_skeleton): one pass.
+    return HttpResponse(b"".join([values.get(piece, piece) for piece in skeleton]))
 
 
-def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> str:
-    """The page rendered with slots for the reader's things (see above)."""
+def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> list[bytes]:
+    """The page rendered with slots for the reader's things (see above), cut at the slots:
+    kept text and slot names in turn."""
     context = {**context, "usernav_slot": mark_safe(SLOT_USERNAV), "csrf_token": CSRF_SLOT}  # noqa: S308  # a constant
-    return get_template(template).render(context, request)
+    return _SLOTS.split(get_template(template).render(context, request).encode())
 
 
 def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | None:
@@ -747,7 +773,7 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
         thread.author_id == facts.member_id,
         facts.thread_has_ideas,
     )
-    kept: tuple[str, str] | None = cache.get(key)
+    kept: tuple[list[bytes], str] | None = pagecache.kept_get(key)
     if kept is None:
         count, number, _, _, idea_posts = entry
         page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
@@ -789,7 +815,7 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
         # Kept only if no post was linked to an idea meanwhile: the partial would show the
         # ideas this reader's boards let them see, to readers who may not.
         if not selectors.thread_has_idea_links(thread_id=thread.pk):
-            cache.set(key, kept, pagecache.TTL)
+            pagecache.kept_set(key, kept, pagecache.TTL)
     skeleton, ideas = kept
     if facts.thread_has_ideas:
         # Some post is linked to an idea: which ideas this reader sees depends on their boards.
@@ -802,8 +828,9 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
                 "request": request,
             }
         )
-    posts = _personal_posts(entry, thread, mine, facts.member_id)
-    return _fill(request, skeleton, facts, {SLOT_POSTS: posts, SLOT_IDEAS: ideas})
+    token = escape(get_token(request))
+    posts = _personal_posts(entry, thread, mine, facts.member_id, token)
+    return _fill(request, skeleton, facts, {SLOT_POSTS: posts, SLOT_IDEAS: ideas.encode()}, token)
 
 
 def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResponse | None:
@@ -833,7 +860,7 @@ def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResp
         facts.state,
         access.can_create_event(user, frame=Frame.COMMUNITY, space=None),
     )
-    skeleton: str | None = cache.get(key)
+    skeleton: list[bytes] | None = pagecache.kept_get(key)
     if skeleton is None:
         skeleton = _render_skeleton(
             request,
@@ -853,11 +880,11 @@ def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResp
                 "can_create_event": access.can_create_event(user, frame=Frame.COMMUNITY, space=None),
             },
         )
-        cache.set(key, skeleton, SPACE_PAGE_TTL)
-    slots = {}
+        pagecache.kept_set(key, skeleton, SPACE_PAGE_TTL)
+    slots: dict[str, bytes] = {}
     if personal_feed:
-        slots[SLOT_FEED] = escape(calendar_links.space_feed_url(user, space) or "")
-    return _fill(request, skeleton, facts, slots)
+        slots[SLOT_FEED] = escape(calendar_links.space_feed_url(user, space) or "").encode()
+    return _fill(request, skeleton, facts, slots, escape(get_token(request)))
 
 
 @require_POST
