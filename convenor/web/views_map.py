@@ -118,7 +118,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
 # The header is the JSON payload without its columns (labels stay in it, under nodes.label),
 # plus "n", "e" and "columns" ([name, type] in order, type one of f8, f4, i4).
 MAGIC = b"CVMAP1\0\0"
-NODE_COLUMNS = (("pr", "f8"), ("br", "f8"), ("x", "f4"), ("y", "f4"), ("kind", "i4"), ("ref", "i4"),
+# A node's `ref` is a database id (64 bits): as a float64 it stays exact up to 2**53.
+NODE_COLUMNS = (("pr", "f8"), ("br", "f8"), ("ref", "f8"), ("x", "f4"), ("y", "f4"), ("kind", "i4"),
                 ("role", "i4"), ("org", "i4"), ("community", "i4"), ("deg", "i4"))  # fmt: skip
 LINE_COLUMNS = (("w", "f4"), ("s", "i4"), ("t", "i4"), ("k", "i4"), ("f", "i4"), ("l", "i4"))
 DATA_FORMATS = {"json": ("json", "application/json"), "bin": ("bin", "application/octet-stream")}

@@ -20,7 +20,7 @@ from convenor.core.testing import World
 from convenor.graph.services import build_map
 from convenor.people.models import Role
 from convenor.people.services import member_create
-from convenor.web.views_map import MAGIC
+from convenor.web.views_map import MAGIC, map_binary
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,18 @@ def test_an_unknown_data_format_is_refused(mapped: None, admin_client: Client, g
     assert resp.status_code == 422  # as an unknown export format is
     assert b"Unknown data format" in resp.content
     assert globex_client.get("/map/data.json?format=bin").status_code == 404
+
+
+def test_ids_beyond_32_bits_stay_exact() -> None:
+    """Database ids are 64-bit (PostgreSQL's sequences run past 2**31): a node's `ref` is sent
+    as a float64, exact up to 2**53."""
+    big = [3_557_098_522, 2**53 - 1, 1]
+    payload = {
+        "nodes": {
+            "label": ["a", "b", "c"], "pr": [0.5, 0.25, 0.25], "br": [0.0] * 3, "ref": big, "x": [0.0] * 3,
+            "y": [0.0] * 3, "kind": [0] * 3, "role": [0] * 3, "org": [-1] * 3, "community": [0] * 3, "deg": [1] * 3,
+        },
+        "lines": {"w": [1.0], "s": [0], "t": [1], "k": [0], "f": [-1], "l": [-1]},
+    }  # fmt: skip
+    data = _read(map_binary(payload))
+    assert [int(r) for r in data["nodes"]["ref"]] == big
