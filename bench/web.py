@@ -6,7 +6,7 @@ is reset when built), a child process builds the demo community (2,000 members) 
 bulk like the demo, a public space "Bench" with 10,000 threads, one thread of 200 posts,
 and posts up to 1,000,000 in all for search (the FTS triggers, or the tsvector column on
 PostgreSQL, index them as they are inserted). It also creates sessions for 50 demo
-customers.
+customers (giving an account to those the demo left without one).
 
 Then ``convenor serve`` (waitress, CONVENOR_DEBUG=0) runs on a free loopback port and
 ``wrk`` loads, one after the other, after a short warm-up each:
@@ -17,9 +17,9 @@ Then ``convenor serve`` (waitress, CONVENOR_DEBUG=0) runs on a free loopback por
   space: these are served from the page cache (convenor/web/pagecache.py), which checks
   the thread's or space's version with one query per request;
 - ``thread_logged_in`` and ``space_logged_in``: the same pages logged in, each request as
-  the next of the 50 customers (so nothing kept for one viewer serves the others): rendered
-  for each of them, around the posts or thread list kept for all readers alike
-  (views_spaces.py);
+  the next of the 50 customers (so nothing kept for one viewer serves the others): the
+  page kept for readers alike, made each one's (their top bar, reactions, Edit links and
+  CSRF token: views_spaces.py);
 - ``search``: five queries rotated by a Lua script, logged in (rotating the customers);
   after the warm-up their results come from the search cache (keyed by the versions of the
   spaces searched);

@@ -21,9 +21,10 @@ most ``TTL`` seconds: that bounds what the version does not cover (a member rena
 Never cached: a logged-in viewer (their page has their reactions, forms and CSRF tokens),
 a space that is not public, a request with messages to show, a request with query
 parameters other than the page's own, and anything but GET and HEAD. Logged-in readers get
-a page of their own built around parts kept for all readers alike (the posts of a thread
-page, the thread list of a space page: views_spaces._shared_posts and _space_page), under
-keys made with `key` too.
+a page kept for readers alike and made theirs (views_spaces._reader_thread_page and
+_reader_space_page), or one of their own built around the posts kept for all readers
+(views_spaces._shared_posts), under keys made with `key` too, through `kept_get` and
+`kept_set` below.
 """
 
 from __future__ import annotations
