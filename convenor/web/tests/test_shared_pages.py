@@ -58,7 +58,10 @@ def _page(client: Client, url: str, **params: str) -> str:
 
 
 def _untokened(html: str) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+    """The page without its CSRF tokens, and with a personal feed link's signing time and
+    signature masked (two renders a second apart sign the same member's link differently)."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+    return re.sub(r':[^:"/]+:[^:"/]+(?=" class="feed-link")', ":TIME:SIGNATURE", html)
 
 
 def _conversation(world: World, square: Space) -> tuple[Thread, list[Post]]:
