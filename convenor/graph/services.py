@@ -199,7 +199,7 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             updatable=not label,
             status=MapStatus.BUILDING,
         )
-        _store(m, lines, info, scores)
+        order, written_src, written_dst = _store(m, lines, info, scores)
         _store_declared(m, declared_lines)
         seconds["store"] = time.perf_counter() - t
         m.status = MapStatus.READY
@@ -217,7 +217,8 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             kept.weight = np.round(kept.weight, 4)
             drows = _inserted_rows(m, len(declared_lines), after=0, table=DeclaredLine._meta.db_table)
             update.save_cache(
-                m, kept, rows, lines.src, lines.dst, update.node_arrays(lines.keys, info.org_id, scores),
+                m, kept, rows, written_src, written_dst,
+                update.node_arrays(lines.keys[order], info.org_id[order], _permute_scores(scores, order)),
                 None if drows is None else (declared_lines, drows),
             )  # fmt: skip
     tick(5, total)
@@ -849,15 +850,41 @@ def _epoch_to_dt(values: Iterable[int]) -> list[datetime | None]:
     return [None if v < 0 else datetime.fromtimestamp(v, tz=UTC) for v in values]
 
 
-def _store(m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.Scores) -> None:
-    _store_nodes(m, lines.keys, info, scores)
+def busiest_first(lines: build.Lines) -> tuple[build.I64, build.I64]:
+    """Map positions for a full build's nodes: the busiest first (most lines, then by key).
+
+    A daily update keeps every node at its place, and when more nodes leave the map than join
+    it, it must move the nodes at the last positions into the places left free, writing all
+    their lines again. In key order those were the spaces and conduits, the nodes with the most
+    lines (hundreds of thousands at a million members); busiest first, they are the nodes with
+    one line or two. Returns each node's position, and the order of the nodes by position."""
+    n = lines.n
+    lines_at = np.bincount(lines.src, minlength=n) + np.bincount(lines.dst, minlength=n)
+    order = np.lexsort((np.arange(n), -lines_at)).astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n, dtype=np.int64)
+    return pos, order
+
+
+def _store(
+    m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.Scores
+) -> tuple[build.I64, build.I64, build.I64]:
+    """Write a full build's nodes (busiest first, see busiest_first) and lines. Returns the
+    nodes' order by position, and each line's ends as written (undirected: the smaller
+    position first)."""
+    pos, order = busiest_first(lines)
+    _store_nodes(m, lines.keys[order], _permute_info(info, order), _permute_scores(scores, order))
+    directed = np.isin(lines.kind, list(build.DIRECTED_LINES))
+    src, dst = pos[lines.src], pos[lines.dst]
+    swap = ~directed & (src > dst)
+    src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
     e = len(lines.kind)
     line_rows = zip(
         [m.pk] * e,
         [build.LINE_ORDER[k] for k in lines.kind.tolist()],
-        lines.src.tolist(),
-        lines.dst.tolist(),
-        np.isin(lines.kind, list(build.DIRECTED_LINES)).tolist(),
+        src.tolist(),
+        dst.tolist(),
+        directed.tolist(),
         np.round(lines.weight, 4).tolist(),
         _epoch_to_dt(lines.first.tolist()),
         _epoch_to_dt(lines.last.tolist()),
@@ -866,6 +893,7 @@ def _store(m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.S
         strict=True,
     )
     bulk_insert(Line._meta.db_table, LINE_COLUMNS, line_rows)
+    return order, src, dst
 
 
 LINE_COLUMNS = (

@@ -389,3 +389,19 @@ def test_stored_lines_are_named_alike_from_their_positions(world: World, lounge:
         universe = update.universe_of(stored.lines, extra=stored.node_keys)
         assert len(stored.lines) > 0
         assert np.array_equal(update.stored_line_ids(stored, universe), update.line_ids(stored.lines, universe))
+
+
+def test_a_full_build_places_the_busiest_nodes_first(world: World, lounge: Space) -> None:
+    """The last positions, which an update vacates when nodes leave the map, hold the nodes
+    with the fewest lines, so moving them rewrites few lines; the arrays kept beside the
+    database hold the same positions."""
+    town = Community(world, lounge, random.Random(3))
+    town.act(200, around=timezone.now())
+    build_map(window_days=365)
+    m = Map.objects.get(label="")
+    n = m.node_count
+    ends = np.array(list(Line.objects.filter(map=m).values_list("source", "target")), dtype=np.int64)
+    per_position = np.bincount(ends.ravel(), minlength=n)
+    assert (np.diff(per_position) <= 0).all(), per_position
+    assert per_position[-1] < per_position[0]
+    assert_cache_matches(m)
