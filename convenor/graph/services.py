@@ -824,7 +824,8 @@ def _last_activity_id() -> int:
     transactions commit in any order: a writer still in flight may hold an id below the newest
     one seen, and an update that started from that newest id would never count it. So there
     a brief SHARE lock on the table waits for the writers in flight to end (new writers wait
-    that moment too) before reading the newest id."""
+    that moment too) before reading the newest id. The lock ends with the transaction: the
+    commands, pages and API call builds and updates outside any, so it lasts this one query."""
     from convenor.activity.models import Activity
 
     table = Activity._meta.db_table
