@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from convenor.activity.models import Verb
 from convenor.activity.services import record
@@ -99,16 +100,28 @@ def test_the_map_draws_searches_and_shows_details(webgl_browser: Any, live_serve
 
         # clicking a node on the canvas opens its details
         page.click("[data-map-clear]")
+        # The search glided the camera to Carla (400 ms on a small map): let it end, or it
+        # would carry on moving the camera after it is placed here and the click would miss.
+        page.wait_for_function("() => !window.convenorMap.renderer.getCamera().isAnimated()")
         page.evaluate("window.convenorMap.renderer.getCamera().setState({x: 0.5, y: 0.5, ratio: 1, angle: 0})")
-        page.wait_for_timeout(300)
-        pos = page.evaluate(
-            """() => { const r = window.convenorMap.renderer; const g = r.getGraph();
-                 let best = null; g.forEachNode((k, a) => { if (a.label === 'Gus Globex') best = k; });
-                 const d = r.getNodeDisplayData(best); return r.framedGraphToViewport(d); }"""
-        )
         box = page.locator("[data-map-stage]").bounding_box()
-        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
-        page.wait_for_selector("[data-map-details] h3:has-text('Gus Globex')")
+        for attempt in range(3):
+            # A click that lands while the software renderer is still drawing the cleared map
+            # can be missed now and then (about one run in ten here): the node is looked up
+            # again and clicked again, a person's second try.
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            pos = page.evaluate(
+                """() => { const r = window.convenorMap.renderer; const g = r.getGraph();
+                     let best = null; g.forEachNode((k, a) => { if (a.label === 'Gus Globex') best = k; });
+                     const d = r.getNodeDisplayData(best); return r.framedGraphToViewport(d); }"""
+            )
+            page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+            try:
+                page.wait_for_selector("[data-map-details] h3:has-text('Gus Globex')", timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         assert page.locator("[data-map-details] a.button").count() == 1
         page.screenshot(path=str(SCREENSHOTS / "map_details.png"))
 
