@@ -16,7 +16,7 @@ from convenor.activity.models import Verb
 from convenor.activity.services import record
 from convenor.core.testing import PASSWORD, World
 from convenor.graph.services import build_map
-from convenor.people.models import Role
+from convenor.people.models import Member, Role
 from convenor.people.services import member_create
 from convenor.web.tests.conftest import CHROMIUM_ARGS, SCREENSHOTS
 
@@ -105,19 +105,35 @@ def test_the_map_draws_searches_and_shows_details(webgl_browser: Any, live_serve
         page.wait_for_function("() => !window.convenorMap.renderer.getCamera().isAnimated()")
         page.evaluate("window.convenorMap.renderer.getCamera().setState({x: 0.5, y: 0.5, ratio: 1, angle: 0})")
         box = page.locator("[data-map-stage]").bounding_box()
+        people = list(Member.objects.values_list("name", flat=True))
         for attempt in range(3):
-            # A click that lands while the software renderer is still drawing the cleared map
-            # can be missed now and then (about one run in ten here): the node is looked up
-            # again and clicked again, a person's second try.
+            # The person clicked is the one whose drawn disc has the most room around its
+            # centre (its own radius, less any other node drawn over it), so that the click
+            # lands on them and no other node takes it, whatever the layout. A click that
+            # lands while the software renderer is still drawing the cleared map can be
+            # missed now and then: the node is looked up again and clicked again.
             page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-            pos = page.evaluate(
-                """() => { const r = window.convenorMap.renderer; const g = r.getGraph();
-                     let best = null; g.forEachNode((k, a) => { if (a.label === 'Gus Globex') best = k; });
-                     const d = r.getNodeDisplayData(best); return r.framedGraphToViewport(d); }"""
+            target = page.evaluate(
+                """(people) => { const r = window.convenorMap.renderer; const g = r.getGraph();
+                     const ratio = r.getCamera().getState().ratio;
+                     const at = [];
+                     g.forEachNode((k, a) => { const d = r.getNodeDisplayData(k); const p = r.framedGraphToViewport(d);
+                       at.push({label: a.label, x: p.x, y: p.y, size: r.scaleSize(d.size, ratio)}); });
+                     let best = null, room = -1;
+                     for (const a of at) {
+                       if (!people.includes(a.label)) continue;
+                       let free = a.size;
+                       for (const b of at) {
+                         if (b !== a) free = Math.min(free, Math.hypot(a.x - b.x, a.y - b.y) - b.size);
+                       }
+                       if (free > room) { room = free; best = a; }
+                     }
+                     return best; }""",
+                people,
             )
-            page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+            page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
             try:
-                page.wait_for_selector("[data-map-details] h3:has-text('Gus Globex')", timeout=5_000)
+                page.wait_for_selector(f"[data-map-details] h3:has-text({target['label']!r})", timeout=5_000)
                 break
             except PlaywrightTimeout:
                 if attempt == 2:
