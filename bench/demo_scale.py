@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from floor_copy import copy_rows
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_CHUNK = 50_000
 
@@ -79,37 +81,7 @@ def _floor_sqlite_same_tables(source_path: Path, tables: list[str], folder: Path
     writing these rows. Returns seconds and CPU seconds spent inserting and committing,
     and the rows copied; reading the rows back is not timed.
     """
-    source = sqlite3.connect(source_path)
-    target = sqlite3.connect(folder / "floor-tables.sqlite3", isolation_level=None)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.execute("PRAGMA synchronous=NORMAL")
-    target.execute("PRAGMA foreign_keys=OFF")
-    marks = ",".join("?" * len(tables))
-    schema = source.execute(
-        f"SELECT sql FROM sqlite_master WHERE type = 'table' AND tbl_name IN ({marks})",  # placeholders
-        tables,
-    ).fetchall()
-    for (sql,) in schema:
-        target.execute(sql)
-    spent = cpu = 0.0
-    copied = 0
-    target.execute("BEGIN")
-    for table in tables:
-        cursor = source.execute(f'SELECT * FROM "{table}"')  # a model's own table name
-        sql = f'INSERT INTO "{table}" VALUES ({",".join("?" * len(cursor.description))})'
-        while chunk := cursor.fetchmany(FLOOR_CHUNK):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            target.executemany(sql, chunk)
-            spent += time.perf_counter() - started
-            cpu += time.process_time() - cpu_started
-            copied += len(chunk)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    target.execute("COMMIT")
-    spent += time.perf_counter() - started
-    cpu += time.process_time() - cpu_started
-    target.close()
-    source.close()
-    return spent, cpu, copied
+    return copy_rows(source_path, folder / "floor-tables.sqlite3", tables, indexes=False)
 
 
 def _floor_django(rows: int) -> float:

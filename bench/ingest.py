@@ -25,13 +25,14 @@ import json
 import os
 import platform
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from floor_copy import copy_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_TABLES = (
@@ -42,7 +43,6 @@ FLOOR_TABLES = (
     "listening_brandmention",
     "activity_activity",
 )
-FLOOR_CHUNK = 50_000
 
 
 def _django(data: Path) -> None:
@@ -78,34 +78,7 @@ def child_import(data: Path, export: Path) -> dict[str, Any]:
 
 def child_floor(data: Path) -> dict[str, Any]:
     """Insert the rows the import wrote into a fresh file with the same schema."""
-    source = sqlite3.connect(data / "convenor.sqlite3")
-    target_path = data / "floor.sqlite3"
-    target = sqlite3.connect(target_path, isolation_level=None)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.execute("PRAGMA synchronous=NORMAL")
-    marks = ",".join("?" * len(FLOOR_TABLES))
-    query = f"SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type DESC"
-    schema = source.execute(query, FLOOR_TABLES).fetchall()
-    for _, sql in schema:  # tables first ("table" > "index"), then their indexes
-        target.execute(sql)
-    rows = 0
-    seconds = cpu = 0.0
-    target.execute("PRAGMA foreign_keys=OFF")
-    target.execute("BEGIN")
-    for table in FLOOR_TABLES:
-        cursor = source.execute(f"SELECT * FROM {table}")  # fixed names
-        width = len(cursor.description)
-        sql = f"INSERT INTO {table} VALUES ({','.join('?' * width)})"
-        while chunk := cursor.fetchmany(FLOOR_CHUNK):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            target.executemany(sql, chunk)
-            seconds += time.perf_counter() - started
-            cpu += time.process_time() - cpu_started
-            rows += len(chunk)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    target.execute("COMMIT")
-    seconds += time.perf_counter() - started
-    cpu += time.process_time() - cpu_started
+    seconds, cpu, rows = copy_rows(data / "convenor.sqlite3", data / "floor.sqlite3", FLOOR_TABLES, indexes=True)
     return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "rows": rows}
 
 
