@@ -298,17 +298,15 @@ def space_by_slug_for_view(user: AnyUser, slug: str) -> Space:
 
 def can_moderate(user: AnyUser, space: Space) -> bool:
     """Admins, community managers, and the space's own moderators."""
-    from convenor.spaces.models import MembershipState, SpaceMembership, SpaceRole
+    from convenor.spaces.models import SpaceMembership
 
     if has_role(user, SPACE_ADMINS):
         return True
     me = viewer_member(user)
-    return (
-        me is not None
-        and SpaceMembership.objects.filter(
-            space=space, member=me, role=SpaceRole.MODERATOR, state=MembershipState.ACTIVE
-        ).exists()
-    )
+    if me is None:
+        return False
+    held = SpaceMembership.objects.filter(space=space, member=me).values_list("role", "state").first()
+    return held is not None and moderates(user, role=held[0], state=held[1])
 
 
 def can_create_spaces(user: AnyUser) -> bool:
