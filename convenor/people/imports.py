@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from convenor.core.audit import audit_log
+from convenor.core.csvtext import unclosed_quote
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.models import User
 from convenor.people.models import (
@@ -139,6 +140,15 @@ def _read_csv(data: bytes, required: tuple[str, ...]) -> tuple[list[tuple[int, d
         ) from None
     if not text.strip():
         raise ApplicationError(ErrorCode.BAD_FILE, "The file is empty")
+    found = unclosed_quote(text)
+    if found is not None:
+        opened, ended = found
+        runs_on = "the end of the file" if ended is None else f"line {text.count(chr(10), 0, ended) + 1}"
+        raise ApplicationError(
+            ErrorCode.BAD_FILE,
+            f"line {text.count(chr(10), 0, opened) + 1}: a quote opens a field and is never closed, so everything"
+            f' up to {runs_on} would be read as that one field (a quote inside a quoted field is written twice: "")',
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]

@@ -58,7 +58,15 @@ def test_import_members_updates_existing_people_by_email(world: World) -> None:
         (b"email,name\nx@y.example,X\n", "missing column(s) role, organization, title, interests"),
         (b"", "empty"),
         (b"\xff\xfe\x00garbage", "not UTF-8"),
-        (b'email,name,role,organization,title,interests\n"a@b.example,A,customer,,,\n', "not valid CSV"),
+        (
+            b'email,name,role,organization,title,interests\n"a@b.example,A,customer,,,\n',
+            "line 2: a quote opens a field and is never closed, so everything up to the end of the file",
+        ),
+        (
+            b"email,name,role,organization,title,interests\na@b.example,A,customer,,,\n"
+            b'c@d.example,"C,customer,,,\ne@f.example,E,customer,,,\ng@h.example,G,customer,,"Lead",\n',
+            "line 3: a quote opens a field and is never closed, so everything up to line 5",
+        ),
         (b"email,name,role,organization,title,interests\na@b.example,A\n", "line 2: 2 field(s)"),
     ],
 )
