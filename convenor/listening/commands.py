@@ -18,11 +18,13 @@ IMPORT_HELP = {
 MAX_LISTED = 20
 
 
-def _print_run(run: Any) -> None:
+def _print_run(run: Any, *, listed: int | None = MAX_LISTED) -> None:
+    """The run's summary, then its rejected records on stderr: the first `listed` of them and
+    where to see the rest, or every one (listed=None, as `convenor listen run ID` prints them)."""
     from convenor.listening.services import run_summary
 
     print(run_summary(run))
-    rejections = list(run.rejections.all()[:MAX_LISTED])
+    rejections = list(run.rejections.all() if listed is None else run.rejections.all()[:listed])
     for r in rejections:
         print(f"  rejected: {r.file} {r.position}: {r.reason}", file=sys.stderr)
     if run.rejected > len(rejections):
@@ -190,7 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(data, indent=2))
         return 0
-    _print_run(run)
+    _print_run(run, listed=None)
     return 0
 
 

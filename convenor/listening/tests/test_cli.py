@@ -9,7 +9,7 @@ import pytest
 
 from convenor.cli import main
 from convenor.core.testing import World
-from convenor.listening.models import BrandAlias, ImportRun, Source
+from convenor.listening.models import BrandAlias, ImporterKind, ImportRun, Rejection, RunStatus, Source
 
 from .conftest import SAMPLES, Brands, Served
 
@@ -82,6 +82,20 @@ def test_listen_sources_runs_run_and_aliases(world: World, brands: Brands, capsy
     assert main(["listen", "aliases"]) == 0
     assert "Contoso (competitor): Contoso Flow" in capsys.readouterr().out
     assert main(["listen", "rebuild-mentions"]) == 0
+
+
+def test_listen_run_without_json_lists_every_rejection(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    run = ImportRun.objects.create(
+        importer=ImporterKind.REVIEWS, filename="big.csv", status=RunStatus.DONE, created=1, rejected=25
+    )
+    Rejection.objects.bulk_create(
+        Rejection(run=run, file="big.csv", position=f"line {i}", reason="missing date") for i in range(2, 27)
+    )
+    assert main(["listen", "run", str(run.pk)]) == 0
+    out, err = capsys.readouterr()
+    assert "big.csv: 1 created" in out
+    assert err.count("rejected: big.csv line ") == 25 and "big.csv line 26: missing date" in err
+    assert "more (see" not in err
 
 
 def test_listen_add_and_refresh(world: World, http_server: Served, capsys: pytest.CaptureFixture[str]) -> None:
