@@ -190,6 +190,12 @@ HOTGROUPS_COOLDOWN_DAYS = envint("CONVENOR_HOTGROUPS_COOLDOWN_DAYS", 90)
 # The map's weight per verb ("replied=3,reacted=0.5"; 0 leaves a verb out), over the
 # defaults in convenor/graph/build.py. See docs/map.md.
 MAP_WEIGHTS = os.environ.get("CONVENOR_MAP_WEIGHTS", "")
+# The map page draws at most this many nodes (the most connected) and lines (the heaviest
+# among them); it stays responsive at these sizes. See docs/map.md.
+MAP_PAGE_NODES = envint("CONVENOR_MAP_PAGE_NODES", 50_000)
+MAP_PAGE_LINES = envint("CONVENOR_MAP_PAGE_LINES", 200_000)
+if MAP_PAGE_NODES < 1 or MAP_PAGE_LINES < 1:
+    raise ImproperlyConfigured("CONVENOR_MAP_PAGE_NODES and CONVENOR_MAP_PAGE_LINES must be at least 1")
 
 # Uploads (CSV imports through the web) larger than this are refused.
 MAX_UPLOAD_BYTES = envint("CONVENOR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

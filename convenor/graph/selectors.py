@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -157,22 +158,58 @@ def _day(value: datetime | None) -> int:
     return -1 if value is None else int(value.timestamp() // 86_400)
 
 
+def page_limits() -> tuple[int, int]:
+    """How much of a map the map page draws at most: (nodes, lines). The page stays responsive
+    at 50,000 nodes and 200,000 lines; a larger map is shown by its most connected nodes and the
+    heaviest lines among them (CONVENOR_MAP_PAGE_NODES, CONVENOR_MAP_PAGE_LINES)."""
+    return settings.MAP_PAGE_NODES, settings.MAP_PAGE_LINES
+
+
+def _page_node_rows(m: Map) -> list[tuple[Any, ...]]:
+    """The nodes the map page draws, by position: all of them, or the most connected (degree,
+    then PageRank) when the map has more than page_limits() allows."""
+    most, _ = page_limits()
+    qs = Node.objects.filter(map=m)
+    if m.node_count > most:
+        picked = list(qs.order_by("-degree", "-pagerank", "idx").values_list(*NODE_COLUMNS)[:most])
+        return sorted(picked, key=lambda r: r[0])
+    return list(qs.order_by("idx").values_list(*NODE_COLUMNS))
+
+
 def _whole_map_lines(m: Map, hide_kinds: Collection[str]) -> list[tuple[Any, ...]]:
-    """Every line of `m` as (kind, source, target, weight, first day, last day), days since the
-    epoch (-1 when unknown) counted by the database: turning hundreds of thousands of stored
-    times into datetimes and back took most of the cold page's time."""
+    """The lines the map page draws as (kind, source, target, weight, first day, last day), days
+    since the epoch (-1 when unknown) counted by the database: turning hundreds of thousands of
+    stored times into datetimes and back took most of the cold page's time. On a map larger
+    than page_limits(), only the lines between the nodes _page_node_rows picks, the heaviest
+    first, up to the limit."""
     from convenor.graph.build import _epoch_sql
 
+    most_nodes, most_lines = page_limits()
     day = "COALESCE({} / 86400, -1)"
     kinds = [k for k in LINE_KINDS if k not in set(hide_kinds)] or ["-"]
+    params: list[Any] = [m.pk, *kinds]
+    where = f"map_id = %s AND kind IN ({', '.join(['%s'] * len(kinds))})"
+    if m.node_count > most_nodes:
+        picked = (
+            f"(SELECT idx FROM {Node._meta.db_table} WHERE map_id = %s"  # noqa: S608  # a fixed table name
+            " ORDER BY degree DESC, pagerank DESC, idx LIMIT %s)"
+        )
+        where += f" AND source IN {picked} AND target IN {picked}"
+        params += [m.pk, most_nodes, m.pk, most_nodes]
+    capped = m.node_count > most_nodes or m.line_count > most_lines
+    order = "weight DESC, kind, source, target LIMIT %s" if capped else "kind, source, target"
+    if capped:
+        params.append(most_lines)
     sql = (
         f"SELECT kind, source, target, weight, {day.format(_epoch_sql('first_seen'))},"  # noqa: S608  # fixed table and columns; values are parameters
-        f" {day.format(_epoch_sql('last_seen'))} FROM {MapLine._meta.db_table}"
-        f" WHERE map_id = %s AND kind IN ({', '.join(['%s'] * len(kinds))}) ORDER BY kind, source, target"
+        f" {day.format(_epoch_sql('last_seen'))} FROM {MapLine._meta.db_table} WHERE {where} ORDER BY {order}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [m.pk, *kinds])
-        return list(cursor.fetchall())
+        cursor.execute(sql, params)
+        rows = list(cursor.fetchall())
+    if capped:
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    return rows
 
 
 def map_payload(
@@ -187,7 +224,7 @@ def map_payload(
     the browser. `visible(kind, ids)` keeps only the ends the viewer may see."""
     line_rows: list[tuple[Any, ...]]
     if center is None:
-        node_rows = list(Node.objects.filter(map=m).order_by("idx").values_list(*NODE_COLUMNS))
+        node_rows = _page_node_rows(m)
         line_rows = _whole_map_lines(m, hide_kinds)
     else:
         around = list(

@@ -106,6 +106,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "line_kinds": LineKind.choices,
             "formats": FORMATS,
             "default_window": 365,
+            "page_limits": selectors.page_limits(),
         },
     )
 
@@ -155,7 +156,8 @@ def map_data(request: HttpRequest) -> HttpResponse:
     # The payload of a stored map changes only when it is rebuilt or updated: cache it on disk,
     # compressed, by map, time of its last refresh and format.
     folder = settings.DATA_DIR / "map-cache"
-    stamp = f"{m.pk}-{int(m.refreshed_at.timestamp() * 1_000_000)}"
+    most_nodes, most_lines = selectors.page_limits()
+    stamp = f"{m.pk}-{int(m.refreshed_at.timestamp() * 1_000_000)}-{most_nodes}x{most_lines}"
     path = folder / f"{stamp}.{suffix}.gz"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)

@@ -103,3 +103,36 @@ def test_ids_beyond_32_bits_stay_exact() -> None:
     }  # fmt: skip
     data = _read(map_binary(payload))
     assert [int(r) for r in data["nodes"]["ref"]] == big
+
+
+def test_a_map_larger_than_the_page_limits_is_drawn_by_its_most_connected_nodes_and_heaviest_lines(
+    mapped: None, admin_client: Client, settings: Any
+) -> None:
+    from convenor.graph.models import Line, Node
+    from convenor.graph.selectors import current_map
+
+    m = current_map()
+    assert m is not None
+    whole = json.loads(_body(admin_client.get("/map/data.json")))
+    assert b"data-map-capped" not in admin_client.get("/map/").content
+    settings.MAP_PAGE_NODES, settings.MAP_PAGE_LINES = 4, 3
+    page = admin_client.get("/map/")
+    assert b"data-map-capped" in page.content and b"shows the 4 most connected of its" in page.content
+    capped = json.loads(_body(admin_client.get("/map/data.json")))
+    assert len(capped["nodes"]["label"]) == 4 and len(capped["lines"]["s"]) == 3
+    nodes = Node.objects.filter(map=m)
+    want = list(nodes.order_by("-degree", "-pagerank", "idx").values_list("label", flat=True)[:4])
+    assert sorted(capped["nodes"]["label"]) == sorted(want)
+    # The heaviest lines between the four, each of them also on the whole map.
+    picked = set(nodes.order_by("-degree", "-pagerank", "idx").values_list("idx", flat=True)[:4])
+    among = Line.objects.filter(map=m, source__in=picked, target__in=picked).order_by("-weight")
+    weights = sorted((round(w, 2) for w in among.values_list("weight", flat=True)), reverse=True)[:3]
+    assert sorted(capped["lines"]["w"], reverse=True) == weights
+    label = capped["nodes"]["label"]
+    pairs = {(label[s], label[t]) for s, t in zip(capped["lines"]["s"], capped["lines"]["t"], strict=True)}
+    wl = whole["nodes"]["label"]
+    assert pairs <= {(wl[s], wl[t]) for s, t in zip(whole["lines"]["s"], whole["lines"]["t"], strict=True)}
+    # Fewer lines than the map's but every node: the page says which part it draws.
+    settings.MAP_PAGE_NODES = 1_000
+    assert b"heaviest of its" in admin_client.get("/map/").content
+    assert len(json.loads(_body(admin_client.get("/map/data.json")))["nodes"]["label"]) == len(wl)
