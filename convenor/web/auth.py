@@ -1,0 +1,89 @@
+"""The logged-in user of a request, read with one plain query.
+
+Every logged-in page asks who is viewing before anything else. Django's
+AuthenticationMiddleware reads the account through the ORM (``ModelBackend.get_user``),
+whose query building cost more than the query itself: about a fifth of a logged-in thread
+or space page kept for readers alike (views_spaces.py, bench/web.py). This middleware reads
+the same row with SQL written once (``active_user_sql``) in the common case: the
+session was made by Django's ``ModelBackend`` (every login here) and its hash checks with
+the current secret key. Same account, same rules: an inactive account is nobody, and a
+password change ends the other sessions.
+
+Anything else goes through Django's own ``auth.get_user``, unchanged: no session, another
+backend, an account gone or inactive, a hash made with a fallback secret key (Django
+rotates the session) or a wrong one (Django ends it).
+
+Settings: ``MIDDLEWARE`` lists ``convenor.web.auth.AuthenticationMiddleware`` in place of
+Django's (a subclass of it, as the admin's checks want).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
+
+from convenor.core.access import _instances, _row_reader
+from convenor.core.models import User
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def active_user_sql(user_id: int) -> User | None:
+    """The account with this id when it is active, with one plain query: what Django's
+    ModelBackend.get_user answers (an inactive account is nobody). The same columns and
+    converters as the ORM (access.py's readers of the thread and space rows)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {_row_reader(User, 'u')[0]} FROM core_user u WHERE u.id = %s",  # noqa: S608  # our own column names
+            [user_id],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    user: User = _instances(tuple(row), (User, "u"))[0]
+    return user if user.is_active else None
+
+
+def session_user(request: HttpRequest) -> User | None:
+    """The session's user when ModelBackend logged them in, their account is active and the
+    session's hash checks with the current secret key; None: ask Django's auth.get_user."""
+    session = request.session
+    try:
+        raw_id = session[SESSION_KEY]
+        backend = session[BACKEND_SESSION_KEY]
+        session_hash = session[HASH_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend != MODEL_BACKEND or backend not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    try:
+        user_id = User._meta.pk.to_python(raw_id)
+    except ValidationError:
+        return None
+    user = active_user_sql(user_id)
+    if user is None or not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return None
+    return user
+
+
+def get_user(request: HttpRequest) -> User | AnonymousUser:
+    """django.contrib.auth.middleware.get_user, with the short way above first."""
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = session_user(request) or auth.get_user(request)  # type: ignore[attr-defined]  # Django's own memo
+    return request._cached_user  # type: ignore[attr-defined, no-any-return]
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with ``request.user`` read by get_user above."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: get_user(request))  # type: ignore[assignment]  # as Django does
