@@ -18,7 +18,6 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
@@ -51,6 +50,7 @@ from convenor.spaces.models import (
 )
 from convenor.web import calendar_links, forms, forms_spaces, pagecache
 from convenor.web import context as context_processors
+from convenor.web.csrf import get_token
 from convenor.web.post_html import (
     CSRF_SLOT,
     Chip,
@@ -727,9 +727,13 @@ def _fill(
         name=context_processors.viewer_name(user, facts.name),
         csrf_token=CSRF_SLOT,
     ).encode()
-    # All in UTF-8 (see SharedPosts); the token is ASCII.
+    # All in UTF-8 (see SharedPosts); the token is ASCII. The posts already hold it
+    # (_personal_posts): 100 of them are most of the page, not to be searched again.
     csrf = CSRF_SLOT.encode()
-    values = {slot.encode(): value.replace(csrf, token.encode()) for slot, value in slots.items()}
+    values = {
+        slot.encode(): value if slot == SLOT_POSTS else value.replace(csrf, token.encode())
+        for slot, value in slots.items()
+    }
     values[csrf] = token.encode()
     # The skeleton alternates kept text and slot names (_render_skeleton): one pass.
     return HttpResponse(b"".join([values.get(piece, piece) for piece in skeleton]))
