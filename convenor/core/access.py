@@ -282,6 +282,39 @@ def visible_spaces(user: AnyUser) -> QuerySet[Space]:
     return spaces.all()
 
 
+# visible_spaces' SQL, compiled once per process for each viewer and each list of columns:
+# building and compiling that ORM query took twenty times as long as running it (about 4 ms
+# against 0.2 on a busy machine), on every search. Only the SQL is kept, never the rows: it
+# is run afresh each time, so memberships and affiliations are read as they are now.
+_SPACE_ROWS_SQL: dict[tuple[object, ...], tuple[str, tuple[Any, ...]]] = {}
+_SPACE_ROWS_SQL_MAX = 4096
+
+
+def visible_space_rows(user: AnyUser, fields: tuple[str, ...], order_by: str) -> list[tuple[Any, ...]]:
+    """``visible_spaces(user).order_by(order_by).values_list(*fields)``, as a list: the same
+    query, compiled once per process for everything its SQL is built from (the viewer's
+    account, staff role and member record)."""
+    from django.db import connection
+
+    if has_role(user, SPACE_ADMINS):
+        who: tuple[object, ...] = ("space admin",)
+    elif not is_authenticated(user):
+        who = ("visitor",)
+    else:
+        me = viewer_member(user)
+        who = (user.pk, is_staff(user), me.pk if me is not None else None, me.role if me is not None else None)
+    key = (connection.vendor, who, fields, order_by)
+    compiled = _SPACE_ROWS_SQL.get(key)
+    if compiled is None:
+        compiled = visible_spaces(user).order_by(order_by).values_list(*fields).query.sql_with_params()
+        if len(_SPACE_ROWS_SQL) >= _SPACE_ROWS_SQL_MAX:
+            _SPACE_ROWS_SQL.clear()
+        _SPACE_ROWS_SQL[key] = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def space_for_view(user: AnyUser, space_id: int) -> Space:
     space = visible_spaces(user).filter(pk=space_id).first()
     if space is None:

@@ -97,11 +97,11 @@ def search_posts(
     viewer may read: a post, an edit or a reaction in any of them bumps its version, so a
     cached page is never stale (except for names changed elsewhere, for at most CACHE_SECONDS).
     `readable`, the (id, version) of the spaces the viewer may read sorted by id, saves the
-    query when the caller already has them; it must come from access.visible_spaces(viewer).
+    query when the caller already has them; it must come from access.visible_spaces(viewer) (or visible_space_rows).
     """
     page = max(1, page)
     if readable is None:
-        readable = list(access.visible_spaces(viewer).order_by("pk").values_list("pk", "version"))
+        readable = [(int(pk), int(v)) for pk, v in access.visible_space_rows(viewer, ("pk", "version"), "pk")]
     spaces = readable
     if space_id is not None:
         spaces = [s for s in spaces if s[0] == space_id]

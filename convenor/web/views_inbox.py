@@ -43,7 +43,7 @@ def search(request: HttpRequest) -> HttpResponse:
     """Search over the spaces the viewer may read: public ones only for anonymous visitors."""
     me = request.user
     # One query for the space menu and for the search itself (which keys its cache on versions).
-    readable = list(access.visible_spaces(me).order_by("name").values_list("pk", "name", "version"))
+    readable = access.visible_space_rows(me, ("pk", "name", "version"), "name")
     spaces = [(pk, name) for pk, name, _ in readable]
     form = forms_spaces.SearchForm(request.GET or None, spaces=spaces)
     q, space_id, author_id, page = "", None, None, 1

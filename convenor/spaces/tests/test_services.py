@@ -163,6 +163,41 @@ def test_search_finds_only_what_the_viewer_may_read(world: World, lounge: Space,
     assert search_posts(viewer=world.admin, q="kafka", space_id=lounge.pk).total == 1
 
 
+def test_visible_space_rows_are_visible_spaces_read_afresh_each_time(
+    world: World, lounge: Space, acme_space: Space
+) -> None:
+    """The compiled SQL is kept per viewer, never the rows: a change of membership or
+    affiliation shows on the very next call, as with visible_spaces."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from convenor.core.models import User
+    from convenor.spaces.services import space_remove_member
+
+    fields = ("pk", "name", "version")
+
+    def same(user: User | AnonymousUser) -> list[tuple[object, ...]]:
+        rows = access.visible_space_rows(user, fields, "name")
+        assert rows == list(access.visible_spaces(user).order_by("name").values_list(*fields))
+        return rows
+
+    for user in (world.admin, world.acme_user, world.globex_user, world.outsider, AnonymousUser()):
+        same(user)
+    assert acme_space.pk in {r[0] for r in same(User.objects.get(pk=world.acme_user.pk))}
+    assert acme_space.pk not in {r[0] for r in same(world.globex_user)}
+    # A moderator removes Carla from Acme's space: gone at once, with the SQL already kept.
+    space_remove_member(space=acme_space, member=world.acme_member)
+    assert acme_space.pk not in {r[0] for r in same(User.objects.get(pk=world.acme_user.pk))}
+    # Gus leaves Globex and joins Acme: Acme's space appears, on a fresh request's user.
+    affiliation_end(affiliation=world.globex_member.affiliations.get(organization=world.globex))
+    affiliation_add(member=world.globex_member, organization=world.acme)
+    assert acme_space.pk in {r[0] for r in same(User.objects.get(pk=world.globex_user.pk))}
+    # Staff roles change the SQL itself: a new role is a new entry.
+    assert acme_space.pk not in {r[0] for r in same(world.outsider)}
+    world.outsider.staff_role = "admin"
+    world.outsider.save()
+    assert acme_space.pk in {r[0] for r in same(User.objects.get(pk=world.outsider.pk))}
+
+
 def test_notifications_about_a_space_disappear_when_access_is_lost(world: World, acme_space: Space) -> None:
     assert notifications_visible(user=world.acme_user).filter(place_id=acme_space.pk).exists()
     aff = world.acme_member.affiliations.get(organization=world.acme)
