@@ -67,7 +67,9 @@ def _highlight(raw: str) -> str:
 
 
 def fts5_query(text: str, *, prefix: bool = True) -> str:
-    """User words to an FTS5 query: every word must appear; the last one may be a prefix.
+    """User words to an FTS5 query: every word must appear; the last one may be a prefix,
+    unless it is a single character (no prefix index holds those, and FTS5 would merge the
+    index entries of every word starting with that letter).
 
     Quoting every word means FTS5 operators typed by the user (NEAR, OR, quotes, columns)
     are taken as words, so no input can make the MATCH expression invalid.
@@ -76,7 +78,7 @@ def fts5_query(text: str, *, prefix: bool = True) -> str:
     if not words:
         return ""
     quoted = [f'"{w}"' for w in words]
-    if prefix:
+    if prefix and len(words[-1]) > 1:
         quoted[-1] += "*"
     return " ".join(quoted)
 
@@ -125,11 +127,8 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
     community) costs what no page view may: so the index gives the newest matches the
     viewer may read, in post id order (both FTS5 and a backwards scan of the posts' primary
     key stop there), at most COUNT_CAP + 1 of them, and only those are ranked (bm25 /
-    ts_rank). A query with at most COUNT_CAP matches is ranked in full, as before; one with
-    more says "1,000+ results" and offers, on PostgreSQL, the best of the newest, and on
-    SQLite the newest first (FTS5's bm25 reads every query word's whole index entry for its
-    statistics, which for common words costs more than a page may; and when the last word
-    taken whole already gives that many, its prefix is not read). The visibility filter
+    ts_rank). A query with at most COUNT_CAP matches is ranked in full; one with more says
+    "1,000+ results" and offers the best of the newest COUNT_CAP + 1. The visibility filter
     (the viewer's spaces, published posts of published threads) is in the same query, so the
     candidates are all readable by construction, for private account spaces too.
     """
@@ -159,28 +158,11 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
             fq = fts5_query(q)
             if not fq:
                 return SearchPage([], 0, page, page_size)
-            # Whole words first: a prefix read newest first makes FTS5 merge the doclists of
-            # every word it starts; when the whole words alone fill the candidates, the
-            # prefix's extra matches could only have made the list longer.
-            found = _fts5_candidates(cur, fts5_query(q, prefix=False), where, params, limit)
-            if len(found) < limit:
-                found = _fts5_candidates(cur, fq, where, params, limit)
-            if len(found) < limit:
-                # All the matches: ranked with bm25 (FTS5 reads each word's whole index entry
-                # for its statistics, so this costs what the most common word's entry does).
-                # A rowid range, not IN (FTS5 would run the query once per id); matches in the
-                # range that the viewer may not read are dropped here.
-                readable = set(found)
-                cur.execute(
-                    "SELECT rowid, bm25(spaces_post_fts, 4.0, 1.0) FROM spaces_post_fts "
-                    "WHERE spaces_post_fts MATCH %s AND rowid BETWEEN %s AND %s",
-                    [fq, min(found, default=0), max(found, default=0)],
-                )
-                candidates = [(int(i), float(r)) for i, r in cur.fetchall() if i in readable]
-            else:
-                # More than COUNT_CAP: the newest first, as found (bm25 over words this common
-                # would cost more than the page may).
-                candidates = [(i, float(n)) for n, i in enumerate(found)]
+            # One query finds the newest matches the viewer may read and ranks them: the last
+            # word as a prefix costs what a whole word does, thanks to the prefix indexes
+            # (migration 0006), and bm25 reads each word's index entry once per statement
+            # for its statistics, then costs little per row.
+            candidates = _fts5_candidates(cur, fq, where, params, limit)
         total = len(candidates)
         # Best first (bm25 is lower for better matches; ts_rank was negated to match), then newest.
         candidates.sort(key=lambda c: (c[1], -c[0]))
@@ -197,13 +179,14 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
                     [q, *ids],
                 )
             else:
-                # The ids' range goes to FTS5 and the list is checked after ("+ 0" keeps it
-                # from FTS5, which would run the whole query once per id).
+                # The page's ids, looked up one by one in the index: with the prefix indexes
+                # each costs a few reads (without them, FTS5 merged a prefix's words again
+                # for every id).
                 cur.execute(
                     f"SELECT {cols}, snippet(spaces_post_fts, 1, char(1), char(2), '…', 24) "
                     f"FROM spaces_post_fts f CROSS JOIN spaces_post p ON p.id = f.rowid {joins} "
-                    f"WHERE spaces_post_fts MATCH %s AND f.rowid BETWEEN %s AND %s AND f.rowid + 0 IN ({marks})",
-                    [fts5_query(q), min(ids), max(ids), *ids],
+                    f"WHERE spaces_post_fts MATCH %s AND f.rowid IN ({marks})",
+                    [fts5_query(q), *ids],
                 )
             by_id = {r[0]: r for r in cur.fetchall()}
             rows = [(*by_id[i], abs(rank)) for i, rank in ranked if i in by_id]
@@ -226,19 +209,20 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
     return SearchPage(hits, total, page, page_size)
 
 
-def _fts5_candidates(cur: Any, fq: str, where: str, params: list[Any], limit: int) -> list[int]:
-    """The ids of the newest `limit` matches of `fq` that pass `where`.
+def _fts5_candidates(cur: Any, fq: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
+    """The newest `limit` matches of `fq` that pass `where`, with their bm25 (the title weighs 4 times the body).
 
     CROSS JOIN keeps SQLite on the index first, newest match first (FTS5 gives rowid order
-    itself, and stops at the limit), looking up each match's post and thread by primary key.
+    itself, and stops at the limit), looking up each match's post and thread by primary key;
+    bm25 is computed only for the rows that pass.
     """
     cur.execute(
-        f"SELECT f.rowid FROM spaces_post_fts f "
+        f"SELECT f.rowid, bm25(spaces_post_fts, 4.0, 1.0) FROM spaces_post_fts f "
         f"CROSS JOIN spaces_post p ON p.id = f.rowid CROSS JOIN spaces_thread t ON t.id = p.thread_id "
         f"WHERE spaces_post_fts MATCH %s AND {where} ORDER BY f.rowid DESC LIMIT %s",
         [fq, *params, limit],
     )
-    return [int(r[0]) for r in cur.fetchall()]
+    return [(int(i), float(r)) for i, r in cur.fetchall()]
 
 
 # PostgreSQL: how many of the newest posts are walked by primary key for a common query.
