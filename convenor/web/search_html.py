@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.forms import BoundField
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
@@ -39,3 +40,16 @@ def render_hits(hits: list[Hit], *, q: str, space_id: int | None, author_id: int
             f"  </li>\n"
         )
     return mark_safe("".join(out))  # noqa: S308  # every interpolated value above is escaped
+
+
+def render_space_select(field: BoundField) -> SafeString:
+    """The space menu, as the form's Select widget writes it (a test compares the two): the
+    widget's templates took a fifth of a search page's time."""
+    value = field.value()
+    chosen = "" if value is None else str(value)
+    invalid = f' aria-invalid="true" aria-describedby="{field.auto_id}_error"' if field.errors else ""
+    options = "".join(
+        f'  <option value="{escape(v)}"{" selected" if str(v) == chosen else ""}>{escape(label)}</option>\n\n'
+        for v, label in field.field.choices  # type: ignore[attr-defined]  # a ChoiceField's
+    )
+    return mark_safe(f'<select name="{field.html_name}"{invalid} id="{field.auto_id}">\n{options}</select>')  # noqa: S308  # escaped above

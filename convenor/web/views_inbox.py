@@ -19,7 +19,7 @@ from convenor.core.errors import ApplicationError, not_found
 from convenor.spaces import selectors
 from convenor.spaces.search import COUNT_CAP, search_posts
 from convenor.web import calendar_links, forms, forms_spaces
-from convenor.web.search_html import render_hits
+from convenor.web.search_html import render_hits, render_space_select
 from convenor.web.views import _page, _viewer
 
 RESULTS_PER_PAGE = 20
@@ -80,6 +80,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "invalid": form.is_bound and not form.is_valid(),
             "cap_label": f"{COUNT_CAP:,}",
             "hits_html": render_hits(result.hits, q=q, space_id=space_id, author_id=author_id),
+            "space_select": render_space_select(form["space"]),
         },
     )
 
