@@ -180,6 +180,19 @@ def cmd_spaces_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spaces_optimize_search(args: argparse.Namespace) -> int:
+    import time
+
+    from convenor.spaces.search import search_index_optimize
+
+    started = time.perf_counter()
+    if search_index_optimize():
+        print(f"Merged the search index into one segment in {time.perf_counter() - started:.1f} s")
+    else:
+        print("Nothing to do: PostgreSQL keeps its own search index")
+    return 0
+
+
 def cmd_events_list(args: argparse.Namespace) -> int:
     import json
 
@@ -368,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_spaces_create)
     p = spaces.add_parser("list", help="list every space")
     p.set_defaults(func=cmd_spaces_list)
+    p = spaces.add_parser("optimize-search", help="merge the search index into one segment (SQLite; weekly from cron)")
+    p.set_defaults(func=cmd_spaces_optimize_search)
 
     events = sub.add_parser("events", help="events framed as community or commercial").add_subparsers(
         dest="events_command", metavar="ACTION"

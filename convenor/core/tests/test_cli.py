@@ -137,3 +137,46 @@ def test_many_lines_piped_into_head_end_quietly(tmp_path: Path) -> None:
     )
     assert piped.stdout == "{\n"
     assert piped.stderr == f"exit {cli.EXIT_BROKEN_PIPE}\n"
+
+
+def _fts5_segments() -> int:
+    """How many segments the posts' FTS5 index has, from its structure record (id 10):
+    a 4-byte cookie (and, from SQLite 3.43, a 4-byte version), then varints nLevel, nSegment."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT block FROM spaces_post_fts_data WHERE id = 10")
+        block = bytes(cursor.fetchone()[0])
+    i = 8 if block[4:8] == b"\xff\x00\x00\x01" else 4
+    values = []
+    for _ in range(2):
+        value = 0
+        while True:
+            byte = block[i]
+            i += 1
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        values.append(value)
+    return values[1]
+
+
+def test_spaces_optimize_search_merges_the_index_into_one_segment(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.db import connection
+
+    from convenor.spaces.search import search_posts
+    from convenor.spaces.services import space_create, thread_create
+
+    square = space_create(name="Square", frame="community", visibility="public")
+    for i in range(3):
+        thread_create(space=square, author=world.acme_member, title=f"Zebra {i}", body="zebra crossings")
+    code, out, _ = run(["spaces", "optimize-search"], capsys)
+    assert code == 0
+    if connection.vendor != "sqlite":
+        assert "Nothing to do" in out
+        return
+    assert "Merged the search index into one segment" in out
+    assert _fts5_segments() == 1
+    assert search_posts(viewer=world.admin, q="zebr").total == 3
