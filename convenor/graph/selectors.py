@@ -187,23 +187,30 @@ def _whole_map_lines(m: Map, hide_kinds: Collection[str]) -> list[tuple[Any, ...
     most_nodes, most_lines = page_limits()
     day = "COALESCE({} / 86400, -1)"
     kinds = [k for k in LINE_KINDS if k not in set(hide_kinds)] or ["-"]
-    params: list[Any] = [m.pk, *kinds]
-    where = f"map_id = %s AND kind IN ({', '.join(['%s'] * len(kinds))})"
-    if m.node_count > most_nodes:
-        picked = (
-            f"(SELECT idx FROM {Node._meta.db_table} WHERE map_id = %s"  # noqa: S608  # a fixed table name
-            " ORDER BY degree DESC, pagerank DESC, idx LIMIT %s)"
-        )
-        where += f" AND source IN {picked} AND target IN {picked}"
-        params += [m.pk, most_nodes, m.pk, most_nodes]
-    capped = m.node_count > most_nodes or m.line_count > most_lines
-    order = "weight DESC, kind, source, target LIMIT %s" if capped else "kind, source, target"
-    if capped:
-        params.append(most_lines)
-    sql = (
-        f"SELECT kind, source, target, weight, {day.format(_epoch_sql('first_seen'))},"  # noqa: S608  # fixed table and columns; values are parameters
-        f" {day.format(_epoch_sql('last_seen'))} FROM {MapLine._meta.db_table} WHERE {where} ORDER BY {order}"
+    columns = (
+        f"l.kind, l.source, l.target, l.weight, {day.format(_epoch_sql('l.first_seen'))},"
+        f" {day.format(_epoch_sql('l.last_seen'))}"
     )
+    line_t, node_t = MapLine._meta.db_table, Node._meta.db_table
+    where = f"l.map_id = %s AND l.kind IN ({', '.join(['%s'] * len(kinds))})"
+    capped = m.node_count > most_nodes or m.line_count > most_lines
+    if m.node_count > most_nodes:
+        # The picked nodes once, then joined at both ends: with IN lists on both ends the
+        # planner walks the unique index over every (kind, source, target) in their product.
+        sql = (
+            f"WITH picked(idx) AS MATERIALIZED (SELECT idx FROM {node_t} WHERE map_id = %s"  # noqa: S608  # fixed table and columns; values are parameters
+            f" ORDER BY degree DESC, pagerank DESC, idx LIMIT %s) SELECT {columns} FROM picked a"
+            f" JOIN {line_t} l ON l.source = a.idx JOIN picked b ON b.idx = l.target WHERE {where}"
+        )
+        params: list[Any] = [m.pk, most_nodes, m.pk, *kinds]
+    else:
+        sql = f"SELECT {columns} FROM {line_t} l WHERE {where}"  # noqa: S608  # fixed table and columns; values are parameters
+        params = [m.pk, *kinds]
+    if capped:
+        sql += " ORDER BY l.weight DESC, l.kind, l.source, l.target LIMIT %s"
+        params.append(most_lines)
+    else:
+        sql += " ORDER BY l.kind, l.source, l.target"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = list(cursor.fetchall())
