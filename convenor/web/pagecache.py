@@ -112,12 +112,14 @@ def _remember(cache_key: str, stamp: str, value: Any) -> None:
 # One indexed row each, in plain SQL: this runs on every cached page view, where the ORM's
 # query building would cost more than the rest of the request. Only public spaces match:
 # what an anonymous visitor may read (access.visible_spaces), and nothing else is cached.
+# The visibility is written in the SQL, not bound: SQLite prepares a statement again on each
+# run when a bound value might choose a partial index (spaces_space has one for 'account').
 _THREAD_STAMP = (
     "SELECT t.id, t.version, t.created_at, t.title, t.kind, t.pinned, t.locked, t.needs_staff, "
     "t.accepted_post_id, t.reply_count, t.author_id, s.id, s.slug, s.name, s.frame "
     "FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
     # A held thread is never served from (nor stored in) the cache.
-    "WHERE t.id = %s AND s.visibility = %s AND t.state = 'published'"
+    "WHERE t.id = %s AND s.visibility = 'public' AND t.state = 'published'"
 )
 _SPACE_STAMP = (
     "SELECT id, version, created_at, slug, name, description, frame, charter, archived_at, thread_count, post_count "
@@ -130,7 +132,7 @@ _SPACE_EVENTS = "SELECT * FROM events_event WHERE space_id = %s AND ends_at > %s
 def thread_stamp(thread_id: int) -> tuple[object, ...] | None:
     """What a public thread's page depends on, or None when the thread is not public."""
     with connection.cursor() as cur:
-        cur.execute(_THREAD_STAMP, [thread_id, Visibility.PUBLIC.value])
+        cur.execute(_THREAD_STAMP, [thread_id])
         row = cur.fetchone()
     return tuple(row) if row is not None else None
 

@@ -1,0 +1,47 @@
+"""The plain-SQL readers of public threads and spaces (access.public_thread_for_view_sql,
+public_space_for_view_sql) find exactly what their ORM versions find, with the same values:
+published threads of public spaces and public spaces, nothing else."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from convenor.core import access
+from convenor.core.testing import World
+from convenor.spaces.models import Frame, PostState, Space, Thread, Visibility
+from convenor.spaces.services import space_create, thread_create
+
+
+def _values(obj: models.Model) -> dict[str, object]:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_the_plain_queries_find_what_the_orm_finds(world: World, lounge: Space, acme_space: Space) -> None:
+    square = space_create(
+        name="Square", frame=Frame.COMMUNITY, visibility=Visibility.PUBLIC, creator=world.admin_member
+    )
+    threads = []
+    for space in (square, lounge, acme_space):
+        thread = thread_create(space=space, author=world.admin_member, title="Shown", body="Words", kind="discussion")
+        held = thread_create(space=space, author=world.admin_member, title="Held", body="Words", kind="question")
+        Thread.objects.filter(pk=held.pk).update(state=PostState.HELD)
+        threads += [thread, held]
+    found = []
+    for thread in threads:
+        orm = access.public_thread_for_view(thread.pk)
+        sql = access.public_thread_for_view_sql(thread.pk)
+        assert (orm is None) == (sql is None), thread
+        if orm is not None and sql is not None:
+            found.append(sql.pk)
+            assert _values(sql) == _values(orm)
+            assert _values(sql.space) == _values(orm.space)
+            assert _values(sql.author) == _values(orm.author)
+    assert found == [threads[0].pk]  # the published thread of the public space only
+    for space in (square, lounge, acme_space):
+        orm_space = access.public_space_for_view(space.slug)
+        sql_space = access.public_space_for_view_sql(space.slug)
+        assert (orm_space is None) == (sql_space is None)
+        if orm_space is not None and sql_space is not None:
+            assert _values(sql_space) == _values(orm_space)
+    assert access.public_space_for_view_sql(square.slug) is not None
+    assert access.public_thread_for_view_sql(10**9) is None
