@@ -5,8 +5,8 @@ FTS5 reads and merges the index entries of every word that starts so (for "check
 checks, checklist, checkout ...), for the whole table, once per statement: tens of ms on a
 million posts, and more than a second when asked again for each of a page's 20 snippets.
 With one it reads a single entry, like a whole word. The price: the index is about four
-times as large (on 1,000,000 demo posts, 137 MB → about 550 MB) and indexing a post costs
-about as much more. Prefixes longer than 8 characters start few words, so merging them stays
+times as large (on the web benchmark's 1,000,000 posts, 137 MB → 534 MB) and slower to
+write (this rebuild took 63 s there). Prefixes longer than 8 characters start few words, so merging them stays
 cheap. PostgreSQL is unchanged (its search takes whole words).
 
 FTS5 cannot add the option to an existing table: it is dropped, created again and refilled
