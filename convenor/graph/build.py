@@ -299,108 +299,138 @@ def gather(*, start: datetime, end: datetime, weights: dict[str, float], max_id:
 
 
 def gather_activity(part: Slice, weights: dict[str, float]) -> Raw:
-    """Read the activity rows of `part` into a `Raw` bundle, grouped in SQL."""
+    """Read the activity rows of `part` into a `Raw` bundle: one scan of the log, every row as
+    small integers (its verb, place kind and conduit numbered in SQL), sorted out into the four
+    sources of lines by numpy; `fold` then adds up each line's rows. (Four GROUP BY queries took
+    five scans and, on SQLite, as many sorts of the whole window in temporary B-trees.)"""
     raw = Raw()
-    act = Activity._meta.db_table
-    when, window = part.sql()
-    live = [v for v, w in weights.items() if w > 0]
-    if not live:
-        live = ["-"]
+    rows, conduits = _activity_rows(part)
+    if not len(rows):
+        return raw
+    a, tm, to, pk, pid, vc, sc, at = (np.ascontiguousarray(rows[c]) for c in _ROW_DTYPE.names or ())
+    verbs = (*_VERBS, "")  # code -1 (a verb unknown here) reads the last entry
+    w_of = np.array([weights.get(v, 1.0) for v in verbs], dtype=np.float64)
+    bit_of = np.array([1 << BASIS_BIT[v] if v in BASIS_BIT else 0 for v in verbs], dtype=np.int64)
+    w, bits = w_of[vc], bit_of[vc]
+    live = w > 0
 
-    # 1. Between people: one group per (actor, target, verb).
-    verbs: list[str] = [str(v) for v in PERSON_VERBS if v in live] or ["-"]
-    marks = ",".join(["%s"] * len(verbs))
-    actor, target, verb, count, first, last = fetch_columns(
-        f"SELECT actor_id, target_member_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
-        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
-        f" WHERE {when} AND target_member_id IS NOT NULL AND actor_id <> target_member_id"
-        f" AND verb IN ({marks}) GROUP BY actor_id, target_member_id, verb",
-        [*window, *verbs],
-        6,
-    )
-    if len(actor):
-        a, t, c = int_array(actor), int_array(target), int_array(count)
-        w, b = _verb_arrays(verb, weights)
-        names = np.asarray(verb, dtype=str)
-        kind = np.zeros(len(a), dtype=np.int64)
-        flip = np.zeros(len(a), dtype=bool)
-        for v, (line_kind, flipped) in PERSON_VERBS.items():
-            sel = names == str(v)
-            kind[sel] = LINE_CODE[line_kind]
-            flip[sel] = flipped
-        src = np.where(flip, t, a)
-        dst = np.where(flip, a, t)
-        raw.add(kind, node_key(NodeKind.MEMBER, src), node_key(NodeKind.MEMBER, dst), w * c, c, int_array(first),
-                int_array(last), b)  # fmt: skip
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {act} WHERE {when} AND target_member_id = actor_id AND verb IN ({marks})",  # noqa: S608  # fixed table names and placeholders; values are parameters
-            [*window, *verbs],
-        )
-        raw.self_loops = int(cursor.fetchone()[0])
+    # 1. Between people: the verb's kind of line and its direction.
+    is_person = np.array([v in PERSON_VERBS for v in verbs])
+    line_of = np.array([LINE_CODE[PERSON_VERBS[v][0]] if v in PERSON_VERBS else 0 for v in verbs], dtype=np.int64)
+    flip_of = np.array([PERSON_VERBS[v][1] if v in PERSON_VERBS else False for v in verbs])
+    sel = (tm >= 0) & is_person[vc] & live
+    loops = sel & (a == tm)
+    raw.self_loops = int(loops.sum())
+    sel &= ~loops
+    if sel.any():
+        s_a, s_t, s_v = a[sel], tm[sel], vc[sel]
+        flip = flip_of[s_v]
+        src, dst = np.where(flip, s_t, s_a), np.where(flip, s_a, s_t)
+        _add_rows(raw, line_of[s_v], node_key(NodeKind.MEMBER, src), node_key(NodeKind.MEMBER, dst), w[sel],
+                  at[sel], bits[sel])  # fmt: skip
 
     # 2. People and the places they act in: participation.
-    pverbs: list[str] = [str(v) for v in PLACE_VERBS if v in live] or ["-"]
-    marks = ",".join(["%s"] * len(pverbs))
-    actor, pkind, pid, verb, count, first, last = fetch_columns(
-        f"SELECT actor_id, place_kind, place_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
-        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
-        f" WHERE {when} AND place_kind IN ('space', 'event', 'group') AND place_id IS NOT NULL"
-        f" AND verb IN ({marks}) GROUP BY actor_id, place_kind, place_id, verb",
-        [*window, *pverbs],
-        7,
-    )
-    if len(actor):
-        a, p, c = int_array(actor), int_array(pid), int_array(count)
-        pk = np.asarray(pkind, dtype=str)
-        place = np.zeros(len(a), dtype=np.int64)
-        for name, node_kind in PLACE_KINDS.items():
-            sel = pk == name
-            place[sel] = node_key(node_kind, p[sel])
-        w, b = _verb_arrays(verb, weights)
-        raw.add(np.full(len(a), LINE_CODE[LineKind.PARTICIPATION]), node_key(NodeKind.MEMBER, a), place, w * c, c,
-                int_array(first), int_array(last), b)  # fmt: skip
+    is_place = np.array([v in _PLACE_VERB_NAMES for v in verbs])
+    sel = (pk > 0) & (pid >= 0) & is_place[vc] & live
+    if sel.any():
+        place_codes = np.array([0, *(KIND_CODE[PLACE_KINDS[k]] for k in _PLACE_KIND_NAMES)], dtype=np.int64)
+        place = place_codes[pk[sel]] * KEY_SHIFT + pid[sel]
+        n = int(sel.sum())
+        _add_rows(raw, np.full(n, LINE_CODE[LineKind.PARTICIPATION]), node_key(NodeKind.MEMBER, a[sel]), place,
+                  w[sel], at[sel], bits[sel])  # fmt: skip
 
     # 3. People acting on an organisation: prospecting when commercial, a connection otherwise.
-    actor, org, verb, count, first, last = fetch_columns(
-        f"SELECT actor_id, target_org_id, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
-        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
-        f" WHERE {when} AND target_org_id IS NOT NULL GROUP BY actor_id, target_org_id, verb",
-        window,
-        6,
-    )
-    if len(actor):
-        a, o, c = int_array(actor), int_array(org), int_array(count)
-        w, b = _verb_arrays(verb, weights)
-        keep = w > 0
-        kind = np.where(
-            np.asarray(verb, dtype=str) == str(Verb.PROSPECTED),
-            LINE_CODE[LineKind.PROSPECTING],
-            LINE_CODE[LineKind.CONNECTION],
-        ).astype(np.int64)
-        raw.add(kind[keep], node_key(NodeKind.MEMBER, a[keep]), node_key(NodeKind.ORGANIZATION, o[keep]),
-                (w * c)[keep], c[keep], int_array(first)[keep], int_array(last)[keep], b[keep])  # fmt: skip
+    sel = (to >= 0) & live
+    if sel.any():
+        kind = np.where(vc[sel] == _VERBS.index(str(Verb.PROSPECTED)), LINE_CODE[LineKind.PROSPECTING],
+                        LINE_CODE[LineKind.CONNECTION]).astype(np.int64)  # fmt: skip
+        _add_rows(raw, kind, node_key(NodeKind.MEMBER, a[sel]), node_key(NodeKind.ORGANIZATION, to[sel]), w[sel],
+                  at[sel], bits[sel])  # fmt: skip
 
     # 4. Outside conduits: information channels between a person and the conduit they speak in.
-    marks = ",".join(["%s"] * len(NATIVE_SOURCES))
-    actor, source, verb, count, first, last = fetch_columns(
-        f"SELECT actor_id, source, verb, COUNT(*), {_epoch_sql('MIN(occurred_at)')},"  # noqa: S608  # fixed table names and placeholders; values are parameters
-        f" {_epoch_sql('MAX(occurred_at)')} FROM {act}"
-        f" WHERE {when} AND source NOT IN ({marks}) GROUP BY actor_id, source, verb",
-        [*window, *NATIVE_SOURCES],
-        6,
-    )
-    if len(actor):
-        a, c = int_array(actor), int_array(count)
-        names = np.asarray(source, dtype=str)
-        uniq, inv = np.unique(names, return_inverse=True)
-        refs = np.array([conduit_ref(str(u)) for u in uniq], dtype=np.int64)[inv]
-        w, b = _verb_arrays(verb, weights)
-        w = np.where(w > 0, w, 1.0)  # speaking in a conduit is a channel whatever the verb's own weight
-        raw.add(np.full(len(a), LINE_CODE[LineKind.CHANNEL]), node_key(NodeKind.MEMBER, a),
-                node_key(NodeKind.CONDUIT, refs), w * c, c, int_array(first), int_array(last), b)  # fmt: skip
+    sel = sc >= 0
+    if sel.any():
+        refs = np.array([conduit_ref(s) for s in conduits], dtype=np.int64)[sc[sel]]
+        n = int(sel.sum())
+        # Speaking in a conduit is a channel whatever the verb's own weight.
+        _add_rows(raw, np.full(n, LINE_CODE[LineKind.CHANNEL]), node_key(NodeKind.MEMBER, a[sel]),
+                  node_key(NodeKind.CONDUIT, refs), np.where(live[sel], w[sel], 1.0), at[sel], bits[sel])  # fmt: skip
     return raw
+
+
+_VERBS: tuple[str, ...] = tuple(str(v) for v in Verb.values)
+_PLACE_VERB_NAMES = frozenset(str(v) for v in PLACE_VERBS)
+_PLACE_KIND_NAMES: tuple[str, ...] = tuple(PLACE_KINDS)  # numbered 1.. in SQL, 0 for none
+
+
+def _add_rows(raw: Raw, kind: I64, src: I64, dst: I64, weight: F64, at: I64, bits: I64) -> None:
+    """One activity per row: a count of 1, seen at `at`."""
+    raw.add(kind, src, dst, weight, np.ones(len(src), dtype=np.int64), at, at.copy(), bits)
+
+
+_ROW_DTYPE = np.dtype([(name, np.int64) for name in ("actor", "member", "org", "place_kind", "place", "verb",
+                                                     "conduit", "at")])  # fmt: skip
+
+
+def _activity_rows(part: Slice, *, again: bool = True) -> tuple[npt.NDArray[np.void], list[str]]:
+    """Every activity row of `part` as integers: actor, target member (-1 for none), target
+    organisation (-1), place kind (1.. in `_PLACE_KIND_NAMES`, 0 for none), place id (-1), verb
+    (its place in `_VERBS`, -1 when unknown), conduit (its place in the names returned with the
+    rows, -1 for native activity) and when it occurred (epoch seconds). Read in one pass,
+    straight into numpy."""
+    act = Activity._meta.db_table
+    when, window = part.sql()
+    conduits = _conduits()
+    natives = ",".join(["%s"] * len(NATIVE_SOURCES))
+    conduit_sql = "".join(f" WHEN %s THEN {i}" for i in range(len(conduits)))
+    conduit_sql = f"CASE source{conduit_sql} ELSE -2 END" if conduits else "-2"
+    verb_sql = "".join(f" WHEN %s THEN {i}" for i in range(len(_VERBS)))
+    place_sql = "".join(f" WHEN %s THEN {i + 1}" for i in range(len(_PLACE_KIND_NAMES)))
+    sql = (
+        f"SELECT actor_id, COALESCE(target_member_id, -1), COALESCE(target_org_id, -1),"  # noqa: S608  # fixed table name and placeholders; values are parameters
+        f" CASE place_kind{place_sql} ELSE 0 END, COALESCE(place_id, -1), CASE verb{verb_sql} ELSE -1 END,"
+        f" CASE WHEN source IN ({natives}) THEN -1 ELSE {conduit_sql} END,"
+        f" {_epoch_sql('occurred_at')}"
+        f" FROM {act}{_scan_hint(part)} WHERE {when}"
+    )
+    params = [*_PLACE_KIND_NAMES, *_VERBS, *NATIVE_SOURCES, *conduits, *window]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        table = np.fromiter(cursor, dtype=_ROW_DTYPE)
+    if again and len(table) and (table["conduit"] == -2).any():
+        # A conduit first seen after the names were read (only when nothing bounds the rows by id).
+        return _activity_rows(part, again=False)
+    return table, conduits
+
+
+def _conduits() -> list[str]:
+    """The names of the outside conduits in the log: its distinct sources other than the native
+    ones, found by leaping through the index on (source, origin_id), one look-up per source."""
+    act = Activity._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE s(name) AS (SELECT MIN(source) FROM {act}"  # noqa: S608  # fixed table name
+            f" UNION ALL SELECT (SELECT MIN(source) FROM {act} WHERE source > s.name) FROM s WHERE s.name IS NOT NULL)"
+            " SELECT name FROM s WHERE name IS NOT NULL"
+        )
+        names = [str(r[0]) for r in cursor.fetchall()]
+    return [n for n in names if n not in NATIVE_SOURCES]
+
+
+def _scan_hint(part: Slice) -> str:
+    """On SQLite, read the table straight through (NOT INDEXED) when the slice is a window over
+    a good part of the log: following the time index instead visits the rows in time order, a
+    random page of the table for each (and SQLite, with no statistics, always prefers it)."""
+    if connection.vendor != "sqlite" or part.min_id is not None or part.actors_table:
+        return ""
+    act = Activity._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_epoch_sql('MIN(occurred_at)')}, {_epoch_sql('MAX(occurred_at)')} FROM {act}", [])  # noqa: S608  # fixed table name
+        lo, hi = cursor.fetchone()
+    if lo is None or hi is None or hi <= lo:
+        return ""
+    span = min(hi, part.end.timestamp()) - max(lo, part.start.timestamp())
+    return " NOT INDEXED" if span >= 0.25 * (hi - lo) else ""
 
 
 def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
@@ -583,8 +613,7 @@ def describe(lines: Lines) -> NodeInfo:
         label[p] = f"group #{int(refs[p])}"
     conduit_pos = np.flatnonzero(kinds == KIND_CODE[NodeKind.CONDUIT])
     if len(conduit_pos):
-        names = Activity.objects.exclude(source__in=NATIVE_SOURCES).values_list("source", flat=True).distinct()
-        by_ref = {conduit_ref(s): s for s in names}
+        by_ref = {conduit_ref(s): s for s in _conduits()}
         for p in conduit_pos.tolist():
             label[p] = by_ref.get(int(refs[p]), f"conduit #{int(refs[p])}")
 
