@@ -7,10 +7,12 @@ build leaves nothing behind.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -186,8 +188,8 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
 
     t = time.perf_counter()
-    with transaction.atomic():
-        m = Map.objects.create(
+    m = _write_build(
+        Map(
             label=label,
             window_from=start,
             window_to=end,
@@ -198,29 +200,9 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             last_activity_id=last_id,
             updatable=not label,
             status=MapStatus.BUILDING,
-        )
-        order, written_src, written_dst = _store(m, lines, info, scores)
-        _store_declared(m, declared_lines)
-        seconds["store"] = time.perf_counter() - t
-        m.status = MapStatus.READY
-        m.seconds = {k: round(v, 3) for k, v in seconds.items()}
-        m.built_at = timezone.now()
-        m.save(update_fields=["status", "seconds", "built_at"])
-        if not label:
-            old = list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
-            if old:
-                _delete_maps(old)
-    if not label:
-        rows = _inserted_rows(m, len(lines.kind), after=0)
-        if rows is not None:
-            kept = update.keyed(lines)
-            kept.weight = np.round(kept.weight, 4)
-            drows = _inserted_rows(m, len(declared_lines), after=0, table=DeclaredLine._meta.db_table)
-            update.save_cache(
-                m, kept, rows, written_src, written_dst,
-                update.node_arrays(lines.keys[order], info.org_id[order], _permute_scores(scores, order)),
-                None if drows is None else (declared_lines, drows),
-            )  # fmt: skip
+        ),
+        lines, info, scores, declared_lines, seconds, t,
+    )  # fmt: skip
     tick(5, total)
     by_kind = _count_by_kind(lines.kind)
     return MapBuildResult(
@@ -232,6 +214,111 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
         warnings=warnings,
         lines_by_kind=by_kind,
     )
+
+
+def _write_build(
+    m: Map,
+    lines: build.Lines,
+    info: build.NodeInfo,
+    scores: analytics.Scores,
+    declared_lines: update.Keyed,
+    seconds: dict[str, float],
+    started: float,
+) -> Map:
+    """Write a full build's map in one transaction (readers see the previous map until it
+    commits), replacing the previous current map when it is one, then keep its arrays beside the
+    database. Its store time goes into `seconds` (from `started`)."""
+    # Outside any transaction (as the commands, pages and API call it), SQLite's foreign key checks
+    # are off while the build writes: every row names the map it has just made, and each check is
+    # a look-up per row (Django's fixture loading does the same).
+    with connection.constraint_checks_disabled(), transaction.atomic(), _bulk_writes():
+        m.save(force_insert=True)
+        old = [] if m.label else list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
+        # The old map goes first, so its pages are free for the new one's rows.
+        with _line_indexes_set_aside(keeping=_lines_kept(besides=[*old, m.pk]), writing=len(lines.kind)):
+            if old:
+                _delete_maps(old)
+            order, written_src, written_dst, written = _store(m, lines, info, scores)
+            # SQLite has one writer, this transaction: its lines took the ids up to the highest.
+            last_row = _max_id(Line._meta.db_table) if connection.vendor == "sqlite" else None
+        _store_declared(m, declared_lines)
+        seconds["store"] = time.perf_counter() - started
+        m.status = MapStatus.READY
+        m.seconds = {k: round(v, 3) for k, v in seconds.items()}
+        m.built_at = timezone.now()
+        m.save(update_fields=["status", "seconds", "built_at"])
+    if not m.label:
+        e = len(lines.kind)
+        rows = _inserted_rows(m, e, after=0) if last_row is None else np.arange(last_row - e + 1, last_row + 1)
+        if rows is not None:
+            # The lines were written in the unique index's order: line `written[i]` has the i-th id.
+            line_rows = np.empty_like(rows)
+            line_rows[written] = rows
+            kept = update.keyed(lines)
+            kept.weight = np.round(kept.weight, 4)
+            drows = _inserted_rows(m, len(declared_lines), after=0, table=DeclaredLine._meta.db_table)
+            update.save_cache(
+                m, kept, line_rows, written_src, written_dst,
+                update.node_arrays(lines.keys[order], info.org_id[order], _permute_scores(scores, order)),
+                None if drows is None else (declared_lines, drows),
+            )  # fmt: skip
+    return m
+
+
+# SQLite's page cache while a build writes (KiB): the map's rows and its index builds then seldom
+# go to the disk before the commit. The connection's own size is put back afterwards.
+BUILD_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _bulk_writes() -> Iterator[None]:
+    """On SQLite, a large page cache for the writes of a full build (restored after)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
+
+
+def _lines_kept(*, besides: Sequence[int]) -> int:
+    """How many stored lines belong to maps other than `besides` (the snapshots a build keeps)."""
+    counts = Map.objects.exclude(pk__in=besides).values_list("line_count", flat=True)
+    return int(sum(counts))
+
+
+@contextmanager
+def _line_indexes_set_aside(*, keeping: int, writing: int) -> Iterator[None]:
+    """On SQLite, drop graph_line's secondary indexes (by source, by target) while a full build
+    deletes the old map's lines and writes its own, and create them again afterwards, in the
+    same transaction: building an index from all rows at once sorts them, while keeping it up
+    to date inserts millions of entries one by one at random places. Worth it only when the
+    build writes at least as many lines as the table keeps from other maps (snapshots), since
+    the rebuild covers every row. (The unique index cannot be dropped: it is part of the table;
+    the lines are written in its order instead.) A reader never sees the table without them:
+    the change is part of the build's transaction."""
+    if connection.vendor != "sqlite" or writing < keeping:
+        yield
+        return
+    table = Line._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        for _, sql in indexes:
+            cursor.execute(sql)
 
 
 UPDATE_PHASES = ("read", "gather", "fold", "describe", "analytics", "store")
@@ -612,8 +699,8 @@ def _store_update(
             dst[write].tolist(),
             (~undirected[write]).tolist(),
             weight[write].tolist(),
-            _epoch_to_dt(merged.first[write].tolist()),
-            _epoch_to_dt(merged.last[write].tolist()),
+            epoch_texts(merged.first[write]),
+            epoch_texts(merged.last[write]),
             merged.evidence[write].tolist(),
             merged.basis[write].tolist(),
             strict=True,
@@ -759,6 +846,12 @@ def _update_nodes(m: Map, at: build.I64, values: dict[str, list[Any]]) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
 
 
+def _max_id(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608  # fixed table name
+        return int(cursor.fetchone()[0])
+
+
 def _inserted_rows(m: Map, count: int, *, after: int, table: str = Line._meta.db_table) -> build.I64 | None:
     """The ids of the `count` lines just written to map `m` (numbered above `after`), in the order
     written, when they are numbered one after another (None otherwise: the cache is then skipped)."""
@@ -847,8 +940,27 @@ def _org_nodes(lines: build.Lines, org_id: build.I64) -> build.I64:
     return np.where(found, pos_c, -1).astype(np.int64)
 
 
-def _epoch_to_dt(values: Iterable[int]) -> list[datetime | None]:
-    return [None if v < 0 else datetime.fromtimestamp(v, tz=UTC) for v in values]
+_UTC_SUFFIX = np.array([ord(c) for c in "+00:00"], dtype=np.uint32)
+
+
+def epoch_texts(values: build.I64) -> list[str | None]:
+    """Epoch seconds as stored datetimes, None where unknown (negative): the text a
+    timezone-aware datetime is written as ('2026-01-28 14:46:29+00:00', what Django's SQLite
+    adapter makes of it, and what PostgreSQL reads), made in bulk by numpy rather than one
+    datetime object at a time."""
+    n = len(values)
+    if not n:
+        return []
+    width = 19  # 2026-01-28T14:46:29
+    stamps = np.asarray(values, dtype=np.int64).astype("datetime64[s]")
+    iso = np.datetime_as_string(stamps, unit="s").astype(f"<U{width}")
+    chars = np.empty((n, width + len(_UTC_SUFFIX)), dtype=np.uint32)
+    chars[:, :width] = iso.view(np.uint32).reshape(n, width)
+    chars[:, width:] = _UTC_SUFFIX
+    chars[:, 10] = ord(" ")
+    text = chars.view(f"<U{chars.shape[1]}").ravel().astype(object)
+    text[np.asarray(values) < 0] = None
+    return text.tolist()
 
 
 def busiest_first(lines: build.Lines) -> tuple[build.I64, build.I64]:
@@ -869,32 +981,66 @@ def busiest_first(lines: build.Lines) -> tuple[build.I64, build.I64]:
 
 def _store(
     m: Map, lines: build.Lines, info: build.NodeInfo, scores: analytics.Scores
-) -> tuple[build.I64, build.I64, build.I64]:
+) -> tuple[build.I64, build.I64, build.I64, build.I64]:
     """Write a full build's nodes (busiest first, see busiest_first) and lines. Returns the
-    nodes' order by position, and each line's ends as written (undirected: the smaller
-    position first)."""
+    nodes' order by position, each line's ends as written (undirected: the smaller position
+    first), and the order the lines were written in (that of the unique index: kind, source,
+    target; so each new entry goes at the index's end rather than at a random place)."""
     pos, order = busiest_first(lines)
     _store_nodes(m, lines.keys[order], _permute_info(info, order), _permute_scores(scores, order))
     directed = np.isin(lines.kind, list(build.DIRECTED_LINES))
     src, dst = pos[lines.src], pos[lines.dst]
     swap = ~directed & (src > dst)
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
-    e = len(lines.kind)
-    line_rows = zip(
-        [m.pk] * e,
-        [build.LINE_ORDER[k] for k in lines.kind.tolist()],
-        src.tolist(),
-        dst.tolist(),
-        directed.tolist(),
-        np.round(lines.weight, 4).tolist(),
-        _epoch_to_dt(lines.first.tolist()),
-        _epoch_to_dt(lines.last.tolist()),
-        lines.evidence.tolist(),
-        lines.basis.tolist(),
-        strict=True,
-    )
-    bulk_insert(Line._meta.db_table, LINE_COLUMNS, line_rows)
-    return order, src, dst
+    written = np.lexsort((dst, src, KIND_RANK[lines.kind])).astype(np.int64)
+    e = len(written)
+    names = np.array(build.LINE_ORDER, dtype=object)
+    with _checks_trusted():
+        # A part at a time, so the rows' Python values (two texts a line for its times) never
+        # all exist at once.
+        for lo in range(0, e, STORE_PART):
+            at = written[lo : lo + STORE_PART]
+            bulk_insert(
+                Line._meta.db_table,
+                LINE_COLUMNS,
+                zip(
+                    itertools.repeat(m.pk, len(at)),
+                    names[lines.kind[at]].tolist(),
+                    src[at].tolist(),
+                    dst[at].tolist(),
+                    directed[at].tolist(),
+                    np.round(lines.weight[at], 4).tolist(),
+                    epoch_texts(lines.first[at]),
+                    epoch_texts(lines.last[at]),
+                    lines.evidence[at].tolist(),
+                    lines.basis[at].tolist(),
+                    strict=True,
+                ),
+            )
+    return order, src, dst, written
+
+
+@contextmanager
+def _checks_trusted() -> Iterator[None]:
+    """On SQLite, skip graph_line's CHECK constraints (a known kind, no self-loop) while a full
+    build writes its lines: they are a third of the cost of each insert, and the build's rows
+    pass them by construction (kinds from build.LINE_ORDER; build.fold drops self-loops, and
+    test_map checks none is stored). PostgreSQL's COPY checks them at no such cost."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA ignore_check_constraints = OFF")
+
+
+STORE_PART = 500_000
+# Each line kind's place in the order of its stored name (the unique index's order).
+KIND_RANK = np.argsort(np.argsort(np.array(build.LINE_ORDER))).astype(np.int64)
 
 
 LINE_COLUMNS = (
@@ -970,7 +1116,7 @@ def _store_nodes(
     bulk_insert(Node._meta.db_table, node_cols, node_rows)
 
 
-def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, chunk: int = 20_000) -> int:
+def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, chunk: int = 100_000) -> int:
     """Insert many rows fast: COPY on PostgreSQL, executemany in chunks on SQLite."""
     count = 0
     cols = ", ".join(columns)
@@ -981,15 +1127,25 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[obje
                     copy.write_row(row)
                     count += 1
             return count
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608  # fixed table names and placeholders; values are parameters
-        batch: list[Any] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= chunk:
-                cursor.executemany(sql, batch)
+        # The driver's own cursor (in the connection's transaction), and many rows per statement:
+        # both halve the cost of each row. At most 999 values a statement, as any SQLite allows.
+        width = len(columns)
+        per = max(1, 999 // width)
+        one = f"({', '.join(['?'] * width)})"
+        single = f"INSERT INTO {table} ({cols}) VALUES {one}"  # noqa: S608  # fixed table names and placeholders; values are parameters
+        multi = f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * per)}"  # noqa: S608  # the same
+        raw = cursor.cursor.connection.cursor()
+        try:
+            it = iter(rows)
+            while batch := list(itertools.islice(it, chunk)):
+                if set(map(len, batch)) != {width}:
+                    raise ValueError(f"bulk_insert into {table}: every row must have {width} values")
+                full = len(batch) // per
+                values = itertools.chain.from_iterable(batch[: full * per])
+                raw.executemany(multi, (tuple(itertools.islice(values, per * width)) for _ in range(full)))
+                if len(batch) > full * per:
+                    raw.executemany(single, batch[full * per :])
                 count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
+        finally:
+            raw.close()
     return count
