@@ -785,8 +785,7 @@ def public_space_for_view(slug: str) -> Space | None:
 # values), for the same rule: published threads of public spaces, public spaces.
 # The state and visibility are written in the SQL, not bound: SQLite prepares a statement
 # again on each run when a bound value might choose a partial index (spaces_space has one
-# for visibility = 'account'), and preparing the three-table join cost four times as much
-# as running it.
+# for visibility = 'account'), and preparing the join cost four times as much as running it.
 # (PostState.PUBLISHED and Visibility.PUBLIC: this module is imported before their app.)
 _PUBLIC_THREAD_WHERE = "WHERE t.id = %s AND t.state = 'published' AND s.visibility = 'public'"
 
@@ -834,27 +833,25 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
 
 
 def public_thread_for_view_sql(thread_id: int) -> Thread | None:
-    """public_thread_for_view with one plain query: the thread (its space and author loaded)
-    when it is a published thread of a public space, else None."""
+    """public_thread_for_view with one plain query: the thread (its space loaded) when it is
+    a published thread of a public space, else None. Its author is not loaded: the thread
+    page shows only the posts' authors (a `thread.author` would be read on first use)."""
     from django.db import connection
 
-    from convenor.people.models import Member
     from convenor.spaces.models import Space, Thread
 
-    parts = ((Thread, "t"), (Space, "s"), (Member, "m"))
+    parts = ((Thread, "t"), (Space, "s"))
     columns = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT {columns} FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id "  # noqa: S608  # our own column names
-            f"JOIN people_member m ON m.id = t.author_id {_PUBLIC_THREAD_WHERE}",
+            f"SELECT {columns} FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id {_PUBLIC_THREAD_WHERE}",  # noqa: S608  # our own column names
             [thread_id],
         )
         row = cur.fetchone()
     if row is None:
         return None
-    thread, space, author = _instances(tuple(row), *parts)
+    thread, space = _instances(tuple(row), *parts)
     thread.space = space
-    thread.author = author
     return thread  # type: ignore[no-any-return]  # a Thread, made by Thread.from_db
 
 

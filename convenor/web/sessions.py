@@ -14,7 +14,10 @@ Settings: ``SESSION_ENGINE = "convenor.web.sessions"``.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import SuspiciousOperation
@@ -24,9 +27,11 @@ from django.utils import timezone
 
 class SessionStore(DbSessionStore):
     """The ``db`` engine, but `_get_session_from_db` in plain SQL (same row, same rule:
-    the key matches and the session has not expired)."""
+    the key matches and the session has not expired), and `load` decoding that row's data
+    without making a Session instance of it first."""
 
-    def _get_session_from_db(self) -> AbstractBaseSession | None:
+    def _session_row(self) -> tuple[str, datetime] | None:
+        """The session's data and expiry, or None (and no key) when it is gone or expired."""
         model = self.model
         try:
             key = self.session_key
@@ -43,10 +48,25 @@ class SessionStore(DbSessionStore):
                 row = cur.fetchone()
             if row is None:
                 raise model.DoesNotExist
-            return model(session_key=key, session_data=row[0], expire_date=row[1])
+            expire = row[1]
+            if settings.USE_TZ and timezone.is_naive(expire):
+                # SQLite gives the stored UTC time without its zone, as the ORM would not.
+                expire = timezone.make_aware(expire, connection.timezone)
+            return row[0], expire
         except (model.DoesNotExist, SuspiciousOperation) as e:
             if isinstance(e, SuspiciousOperation):
                 logger = logging.getLogger(f"django.security.{e.__class__.__name__}")
                 logger.warning(str(e))
             self._session_key = None
             return None
+
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
+        row = self._session_row()
+        key = self.session_key
+        if row is None or key is None:
+            return None
+        return self.model(session_key=key, session_data=row[0], expire_date=row[1])
+
+    def load(self) -> dict[str, Any]:
+        row = self._session_row()
+        return self.decode(row[0]) if row is not None else {}

@@ -629,9 +629,10 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
 
 def _personal_posts(
     entry: SharedPosts, thread: Thread, mine: dict[int, list[str]], me_pk: int | None, token: str
-) -> bytes:
-    """The kept posts made the reader's (UTF-8): their reactions pressed, Edit on their own
-    posts while the thread is open, and their CSRF `token` (escaped)."""
+) -> list[bytes]:
+    """The kept posts made the reader's (UTF-8, in pieces to be joined with the rest of the
+    page in one pass): their reactions pressed, Edit on their own posts while the thread is
+    open, and their CSRF `token` (escaped)."""
     _, _, ids, segments, _ = entry
     may_edit = me_pk is not None and not thread.locked
     edit: Callable[[int | str], str] | None = None
@@ -651,7 +652,7 @@ def _personal_posts(
         for piece in pieces[1:]:
             parts.append(mark)
             parts.append(piece)
-    return b"".join(parts)
+    return parts
 
 
 def _shared_posts(
@@ -674,7 +675,7 @@ def _shared_posts(
     count, number, _, _, idea_posts = entry
     token = escape(get_token(request))
     posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None, token)
-    html = mark_safe(posts.decode())  # noqa: S308  # escaped in render_post_list
+    html = mark_safe(b"".join(posts).decode())  # noqa: S308  # escaped in render_post_list
     return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
 
 
@@ -715,9 +716,15 @@ _SLOTS = re.compile(
 
 
 def _fill(
-    request: HttpRequest, skeleton: list[bytes], facts: selectors.ReaderFacts, slots: dict[str, bytes], token: str
+    request: HttpRequest,
+    skeleton: list[bytes],
+    facts: selectors.ReaderFacts,
+    slots: dict[str, bytes],
+    token: str,
+    posts: list[bytes] | None = None,
 ) -> HttpResponse:
-    """The kept page with this reader's things in its slots, and their CSRF `token` (escaped)."""
+    """The kept page with this reader's things in its slots, their CSRF `token` (escaped),
+    and in the posts' slot the pieces of `posts` (_personal_posts)."""
     user = request.user
     unread = context_processors.unread_from(user, total=facts.unread, about_spaces=facts.unread_about_spaces)
     slots[SLOT_USERNAV] = context_processors.usernav(
@@ -730,13 +737,18 @@ def _fill(
     # All in UTF-8 (see SharedPosts); the token is ASCII. The posts already hold it
     # (_personal_posts): 100 of them are most of the page, not to be searched again.
     csrf = CSRF_SLOT.encode()
-    values = {
-        slot.encode(): value if slot == SLOT_POSTS else value.replace(csrf, token.encode())
-        for slot, value in slots.items()
-    }
+    values = {slot.encode(): value.replace(csrf, token.encode()) for slot, value in slots.items()}
     values[csrf] = token.encode()
-    # The skeleton alternates kept text and slot names (_render_skeleton): one pass.
-    return HttpResponse(b"".join([values.get(piece, piece) for piece in skeleton]))
+    # The skeleton alternates kept text and slot names (_render_skeleton), and the posts
+    # come in pieces: the whole page is joined once.
+    out: list[bytes] = []
+    posts_slot = SLOT_POSTS.encode()
+    for piece in skeleton:
+        if piece == posts_slot and posts is not None:
+            out += posts
+        else:
+            out.append(values.get(piece, piece))
+    return HttpResponse(b"".join(out))
 
 
 def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> list[bytes]:
@@ -834,7 +846,7 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
         )
     token = escape(get_token(request))
     posts = _personal_posts(entry, thread, mine, facts.member_id, token)
-    return _fill(request, skeleton, facts, {SLOT_POSTS: posts, SLOT_IDEAS: ideas.encode()}, token)
+    return _fill(request, skeleton, facts, {SLOT_IDEAS: ideas.encode()}, token, posts)
 
 
 def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResponse | None:

@@ -43,3 +43,18 @@ def test_an_expired_or_unknown_session_is_empty(world: World) -> None:
     assert store.load() == {} and store.session_key is None
     assert client.get(reverse("web:notifications")).status_code == 302
     assert SessionStore("no-such-session-key-at-all").load() == {}
+
+
+def test_load_reads_the_same_data_as_the_sessions_row(world: World) -> None:
+    client = Client()
+    client.force_login(world.acme_user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    row = Session.objects.get(session_key=key)
+    store = SessionStore(key)
+    assert store.load() == row.get_decoded()
+    # The row as a model, as Django's cached_db engine asks for it.
+    found = SessionStore(key)._get_session_from_db()
+    assert found is not None and found.session_key == key and found.session_data == row.session_data
+    assert found.expire_date == row.expire_date
+    gone = SessionStore("no-such-session-key-at-all")
+    assert gone._get_session_from_db() is None and gone.session_key is None
