@@ -7,7 +7,11 @@ import re
 from collections import Counter
 
 from django.conf import settings
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unmask_cipher_token
+from django.middleware.csrf import (  # type: ignore[attr-defined]  # Django's own unmasking, not in its stubs
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    _unmask_cipher_token,
+)
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
