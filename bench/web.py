@@ -8,6 +8,8 @@ and posts up to 1,000,000 in all for search (the FTS triggers, or the tsvector c
 PostgreSQL, index them as they are inserted; on SQLite the index is then merged into one
 segment, as `convenor spaces optimize-search` does after a bulk import). It also creates
 sessions for 50 demo customers (giving an account to those the demo left without one).
+Each logged-in request sends that customer's session and CSRF cookies, as their browser
+does after a first page.
 
 Then ``convenor serve`` (waitress, CONVENOR_DEBUG=0) runs on a free loopback port and
 ``wrk`` loads, one after the other, after a short warm-up each:
@@ -78,7 +80,7 @@ request = function()
   i = i % #paths + 1
   if #cookies > 0 then
     j = j % #cookies + 1
-    return wrk.format("GET", paths[i], {["Cookie"] = "sessionid=" .. cookies[j]})
+    return wrk.format("GET", paths[i], {["Cookie"] = cookies[j]})
   end
   return wrk.format("GET", paths[i])
 end
@@ -295,6 +297,12 @@ def _lua_list(items: list[str]) -> str:
     return "{" + ", ".join(json.dumps(i) for i in items) + "}"
 
 
+def _csrf_secret() -> str:
+    """A CSRF secret in Django's form: 32 characters of CSRF_ALLOWED_CHARS."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(32))
+
+
 def _wrk(wrk: str, url: str, paths: list[str], cookies: list[str], seconds: int, folder: Path) -> dict[str, Any]:
     script = folder / "paths.lua"
     script.write_text(LUA.replace("{PATHS}", _lua_list(paths)).replace("{COOKIES}", _lua_list(cookies)))
@@ -388,7 +396,9 @@ def _run(args: argparse.Namespace, wrk: str, folder: Path) -> int:
         built = json.loads(proc.stdout.split("BUILT ", 1)[1])
         built["seconds"] = round(time.perf_counter() - started, 1)
         marker.write_text(json.dumps({"wanted": wanted, "secret_key": secret, "built": built}))
-    sessions: list[str] = list(built["sessions"])
+    # Each customer's cookies as their browser sends them after a first page: the session, and
+    # the CSRF secret that page set (without one, every page would make a new secret).
+    sessions = [f"sessionid={key}; csrftoken={_csrf_secret()}" for key in built["sessions"]]
     port = _free_port()
     convenor = str(Path(sys.executable).with_name("convenor"))
     server_log = (folder / "server.log").open("w")
