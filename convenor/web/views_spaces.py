@@ -563,12 +563,14 @@ def _own_posts(
 
 
 # Which of the thread's posts the viewer reacted to (and how), and whether they wrote one
-# that is not published (held or rejected: then their page is not everybody's).
+# that is not published (held or rejected: then their page is not everybody's), asked as
+# the partial index spaces_post_unpublished_idx's condition so SQLite uses it. A kept
+# page reads the same with the reader's other facts (selectors.reader_facts).
 _VIEWER_MARKS = (
     "SELECT r.post_id, r.kind FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id "
     "WHERE r.member_id = %s AND p.thread_id = %s "
     "UNION ALL SELECT * FROM (SELECT p.id, '' FROM spaces_post p "
-    "WHERE p.thread_id = %s AND p.author_id = %s AND p.state <> 'published' LIMIT 1) AS held"
+    "WHERE p.thread_id = %s AND p.author_id = %s AND NOT (p.state = 'published') LIMIT 1) AS held"
 )
 
 
@@ -648,10 +650,7 @@ def _personal_posts(
             text = personalise(CSRF_SLOT.join(p.decode() for p in pieces), mine=kinds or (), edit_url=url)
             parts.append(text.replace(CSRF_SLOT, token).encode())
             continue
-        parts.append(pieces[0])
-        for piece in pieces[1:]:
-            parts.append(mark)
-            parts.append(piece)
+        parts.append(mark.join(pieces))
     return parts
 
 
@@ -771,9 +770,9 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
         return None
     if thread.kind == ThreadKind.QUESTION and thread.author_id == facts.member_id:
         return None  # the asker may accept answers
-    mine = _viewer_marks(thread, facts.member_id)
-    if mine is None:
-        return None
+    if facts.held_posts:
+        return None  # their page shows their held or rejected post
+    mine = facts.reactions
     entry = _shared_entry(request, thread)
     space = thread.space
     key = pagecache.key(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.db import connection
 
 from convenor.core.errors import ApplicationError, ErrorCode
 from convenor.core.models import DigestFrequency
@@ -11,8 +14,8 @@ from convenor.core.testing import World
 from convenor.people.models import Role
 from convenor.people.services import member_create
 from convenor.spaces import selectors
-from convenor.spaces.models import MembershipState, Space, SpaceMembership
-from convenor.spaces.services import post_reply, space_invite, thread_create
+from convenor.spaces.models import MembershipState, Post, PostState, Space, SpaceMembership
+from convenor.spaces.services import post_reply, reaction_toggle, space_invite, thread_create
 
 
 def test_account_space_of_and_post_position(world: World, lounge: Space, acme_space: Space) -> None:
@@ -48,3 +51,45 @@ def test_notification_prefs_are_validated(world: World) -> None:
     with pytest.raises(ApplicationError) as err:
         prefs_set(world.acme_user, email_each=True, digest="hourly")
     assert "digest" in err.value.fields
+
+
+def test_reader_facts_of_a_thread_carry_the_readers_reactions_and_held_posts_in_one_query(
+    world: World, lounge: Space, django_assert_num_queries: Any
+) -> None:
+    thread = thread_create(space=lounge, author=world.acme_member, title="T", body="first")
+    other = thread_create(space=lounge, author=world.acme_member, title="Other", body="elsewhere")
+    replies = [post_reply(thread=thread, author=world.globex_member, body=f"r{i}") for i in range(3)]
+    reaction_toggle(post=replies[0], member=world.acme_member, kind="thanks")
+    reaction_toggle(post=replies[0], member=world.acme_member, kind="celebrate")
+    reaction_toggle(post=replies[2], member=world.acme_member, kind="insightful")
+    reaction_toggle(post=replies[1], member=world.globex_member, kind="thanks")  # not acme's
+    reaction_toggle(post=other.posts.get(), member=world.acme_member, kind="thanks")  # another thread
+    with django_assert_num_queries(1):
+        facts = selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    assert facts is not None and facts.member_id == world.acme_member.pk
+    assert {pk: sorted(kinds) for pk, kinds in facts.reactions.items()} == {
+        replies[0].pk: ["celebrate", "thanks"],
+        replies[2].pk: ["insightful"],
+    }
+    assert not facts.held_posts and not facts.held_threads and not facts.coming_events
+    # A held (or rejected) post of theirs in the thread, and only theirs, makes the page their own.
+    Post.objects.filter(pk=replies[1].pk).update(state=PostState.HELD)
+    assert not selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk).held_posts  # type: ignore[union-attr]
+    globex = selectors.reader_facts(user_id=world.globex_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    assert globex is not None and globex.held_posts and globex.reactions == {replies[1].pk: ["thanks"]}
+    Post.objects.filter(pk=replies[1].pk).update(state=PostState.REJECTED)
+    globex = selectors.reader_facts(user_id=world.globex_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    assert globex is not None and globex.held_posts
+    # The space page's facts have no reactions.
+    space_facts = selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk)
+    assert space_facts is not None and space_facts.reactions == {} and not space_facts.held_posts
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_the_held_post_check_reads_the_partial_index_not_the_threads_posts(world: World) -> None:
+    held = "SELECT 1 FROM spaces_post p WHERE p.thread_id = %s AND p.author_id = %s AND NOT (p.state = 'published')"
+    assert held in selectors._THREAD_FACTS.replace("%(thread)s", "%s").replace("m.id", "%s")
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN QUERY PLAN " + held, [1, 2])
+        plan = " ".join(str(row[-1]) for row in cur.fetchall())
+    assert "spaces_post_unpublished_idx" in plan
