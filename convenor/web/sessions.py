@@ -69,4 +69,28 @@ class SessionStore(DbSessionStore):
 
     def load(self) -> dict[str, Any]:
         row = self._session_row()
-        return self.decode(row[0]) if row is not None else {}
+        return self._decode_kept(row[0]) if row is not None else {}
+
+    def _decode_kept(self, session_data: str) -> dict[str, Any]:
+        """`decode`, remembered in the process for the same stored text and keys: checking
+        the signature and unpacking it cost a tenth of a logged-in page kept for readers
+        alike. The same signed text under the same keys always decodes to the same data, so
+        this is what decode gives. Only data of plain values (a logged-in session's are
+        strings) is remembered, and each caller gets a copy of its own, so nothing a page
+        changes in its session reaches another."""
+        memo_key = (session_data, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+        data = _DECODED.get(memo_key)
+        if data is not None:
+            return dict(data)
+        data = self.decode(session_data)
+        if data and all(type(v) in _PLAIN for v in data.values()):
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.pop(next(iter(_DECODED)))  # the oldest
+            _DECODED[memo_key] = dict(data)
+        return data
+
+
+# Decoded session data by (stored text, secret key, fallback keys): see _decode_kept.
+_DECODED: dict[tuple[str, str, tuple[str | bytes, ...]], dict[str, Any]] = {}
+_DECODED_MAX = 1024
+_PLAIN = (str, int, float, bool, type(None))
