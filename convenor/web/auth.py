@@ -69,9 +69,27 @@ def session_user(request: HttpRequest) -> User | None:
     except ValidationError:
         return None
     user = active_user_sql(user_id)
-    if user is None or not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+    if user is None or not session_hash or not constant_time_compare(session_hash, session_auth_hash(user)):
         return None
     return user
+
+
+def session_auth_hash(user: User) -> str:
+    """``user.get_session_auth_hash()``, remembered in the process for the same password
+    hash and secret key (an HMAC of the one with the other): worked out on every logged-in
+    request, it cost as much as reading the account. A new password or key is a new entry."""
+    memo_key = (user.password, settings.SECRET_KEY)
+    found = _AUTH_HASHES.get(memo_key)
+    if found is None:
+        found = user.get_session_auth_hash()
+        if len(_AUTH_HASHES) >= _AUTH_HASHES_MAX:
+            _AUTH_HASHES.pop(next(iter(_AUTH_HASHES)))  # the oldest
+        _AUTH_HASHES[memo_key] = found
+    return found
+
+
+_AUTH_HASHES: dict[tuple[str, str], str] = {}
+_AUTH_HASHES_MAX = 4096
 
 
 def get_user(request: HttpRequest) -> User | AnonymousUser:

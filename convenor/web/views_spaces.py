@@ -639,6 +639,9 @@ def _personal_posts(
     may_edit = me_pk is not None and not thread.locked
     edit: Callable[[int | str], str] | None = None
     mark = token.encode()
+    if not mine and not (may_edit and any(author_id == me_pk for _, author_id in ids)):
+        # Nothing of theirs on this page (most readers of a long thread): the token only.
+        return [mark.join(pieces) for pieces in segments]
     parts: list[bytes] = []
     for (pk, author_id), pieces in zip(ids, segments, strict=True):
         kinds = mine.get(pk)

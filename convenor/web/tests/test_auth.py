@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from convenor.core.models import User
 from convenor.core.testing import PASSWORD, World
+from convenor.web import auth as auth_module
 from convenor.web.auth import active_user_sql
 from convenor.web.sessions import SessionStore
 
@@ -105,3 +106,16 @@ def test_a_session_of_another_backend_or_without_hash_goes_through_django(world:
     store.save()
     assert client.get(reverse("web:notifications")).status_code == 302
     assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_the_session_hash_is_remembered_per_password_and_key(world: World) -> None:
+    user = User.objects.get(pk=world.acme_user.pk)
+    assert auth_module.session_auth_hash(user) == user.get_session_auth_hash()
+    assert (user.password, settings.SECRET_KEY) in auth_module._AUTH_HASHES
+    # A new password, or a new secret key, is worked out afresh.
+    user.set_password("another-password-1234")
+    assert auth_module.session_auth_hash(user) == user.get_session_auth_hash()
+    with override_settings(SECRET_KEY="another-secret-key-that-is-long-enough-for-the-checks-0987654321"):
+        fresh = auth_module.session_auth_hash(user)
+        assert fresh == user.get_session_auth_hash()
+    assert fresh != auth_module.session_auth_hash(user)

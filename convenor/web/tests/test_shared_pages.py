@@ -415,3 +415,22 @@ def test_leaving_a_private_space_loses_its_kept_pages_at_once(
     Affiliation.objects.filter(member=world.acme_member, organization=world.acme).update(ended_on=timezone.now().date())
     assert acme_client.get(url).status_code == 404
     assert acme_client.get(space_url).status_code == 404
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_readers_with_nothing_of_theirs_or_only_their_own_posts_get_their_own_page(
+    world: World, square: Space, locked: bool
+) -> None:
+    thread, replies = _conversation(world, square)
+    if locked:
+        thread_moderate(thread=thread, locked=True)
+    path = reverse("web:thread_detail", args=[thread.pk])
+    # Globex wrote a post and reacted to none; the outsider has nothing on the page.
+    for user in (world.globex_user, world.outsider, world.globex_user, world.outsider):
+        kept, own = _both(user, path)
+        assert kept == own, user.email
+    response = views_spaces._thread_detail(_full_request(world.outsider, path), thread.pk)
+    html = response.content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', html)
+    assert len(tokens) > len(replies) and len(set(tokens)) == 1 and len(tokens[0]) == 64
+    assert "\x00" not in html
