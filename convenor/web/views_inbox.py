@@ -3,23 +3,30 @@ unsubscribe, and the staff queues."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import urlencode
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from convenor.core import access, notify
 from convenor.core.errors import ApplicationError, not_found
 from convenor.spaces import selectors
-from convenor.spaces.search import COUNT_CAP, search_posts
-from convenor.web import calendar_links, forms, forms_spaces
-from convenor.web.search_html import render_hits, render_space_select
+from convenor.spaces.search import search_posts
+from convenor.web import calendar_links, forms, forms_spaces, pagecache, search_html
+from convenor.web import context as context_processors
+from convenor.web.csrf import get_token
+from convenor.web.post_html import CSRF_SLOT
 from convenor.web.views import _page, _viewer
 
 RESULTS_PER_PAGE = 20
@@ -41,6 +48,12 @@ QUEUES = [
 
 def search(request: HttpRequest) -> HttpResponse:
     """Search over the spaces the viewer may read: public ones only for anonymous visitors."""
+    return _search(request)
+
+
+def _search(request: HttpRequest, *, share: bool = True) -> HttpResponse:
+    """The search page; with `share`, in the frame kept for every search alike (search_html.py)
+    when the reader has no message waiting."""
     me = request.user
     # One query for the space menu and for the search itself (which keys its cache on versions).
     readable = access.visible_space_rows(me, ("pk", "name", "version"), "name")
@@ -67,22 +80,73 @@ def search(request: HttpRequest) -> HttpResponse:
         if not author_name:
             member = access.visible_members(me).filter(pk=author_id).first()
             author_name = member.name if member is not None else "this person"
-    return render(
-        request,
-        "web/spaces/search.html",
-        {
-            "form": form,
-            "q": q,
-            "result": result,
-            "author_id": author_id,
-            "author_name": author_name,
-            "space_id": space_id,
-            "invalid": form.is_bound and not form.is_valid(),
-            "cap_label": f"{COUNT_CAP:,}",
-            "hits_html": render_hits(result.hits, q=q, space_id=space_id, author_id=author_id),
-            "space_select": render_space_select(form["space"]),
-        },
+    invalid = form.is_bound and not form.is_valid()
+    body = search_html.render_body(
+        result,
+        q=q,
+        query=request.GET,
+        space_id=space_id,
+        author_id=author_id,
+        author_name=author_name,
+        invalid=invalid,
     )
+    space_select = search_html.render_space_select(form["space"])
+    context = {"form": form, "q": q, "author_id": author_id, "space_select": space_select}
+    if not share or request.method not in ("GET", "HEAD") or len(messages.get_messages(request)) != 0:
+        return render(request, "web/spaces/search.html", {**context, "body_html": body})
+    logged_in = access.is_authenticated(me)
+    key = pagecache.key(
+        "search-frame",
+        logged_in,
+        (access.is_staff(me), access.can_merge(me), bool(getattr(me, "is_staff", False))),
+        bool(q),
+        author_id,
+        space_select,
+    )
+    frame: list[str] | None = pagecache.kept_get(key)
+    if frame is None:
+        frame = _search_frame(request, context)
+        pagecache.kept_set(key, frame, pagecache.TTL)
+    values: dict[str, str] = {
+        search_html.SLOT_Q: escape(q),
+        search_html.SLOT_BODY: body,
+        search_html.SLOT_NAV_Q: escape(request.GET.get("q", "")),
+        search_html.SLOT_NEXT_ENCODED: escape(urlencode(request.get_full_path())),
+    }
+    if logged_in:
+        member = access.viewer_member(me)
+        token = escape(get_token(request))
+        values[search_html.SLOT_USERNAV] = context_processors.usernav(
+            section="search",
+            unread=context_processors.unread_count(me),
+            member_id=member.pk if member is not None else None,
+            name=context_processors.viewer_name(me, member.name if member is not None else None),
+            csrf_token=CSRF_SLOT,
+        ).replace(CSRF_SLOT, token)
+        values[CSRF_SLOT] = token
+    return HttpResponse("".join(values.get(piece, piece) for piece in frame))
+
+
+def _search_frame(request: HttpRequest, context: dict[str, Any]) -> list[str]:
+    """The search page rendered with slots for the words, the results and the reader's own
+    things, cut at the slots: kept text and slot names in turn."""
+    frame_request = copy.copy(request)
+    # The top bar's search box shows the words (request.GET), the login link this address.
+    words = QueryDict(mutable=True)
+    words["q"] = search_html.SLOT_NAV_Q
+    frame_request.GET = words  # type: ignore[assignment]  # a QueryDict all the same
+    frame_request.get_full_path = lambda force_append_slash=False: search_html.SLOT_NEXT  # type: ignore[method-assign]  # the slot
+    html = get_template("web/spaces/search.html").render(
+        {
+            **context,
+            "q": search_html.SLOT_Q if context["q"] else "",
+            "body_html": mark_safe(search_html.SLOT_BODY),  # noqa: S308  # a constant
+            "usernav_slot": mark_safe(search_html.SLOT_USERNAV),  # noqa: S308  # a constant
+            "csrf_token": CSRF_SLOT,
+        },
+        frame_request,
+    )
+    return search_html.SLOTS.split(html)
 
 
 # --- notifications -------------------------------------------------------------------------
