@@ -183,3 +183,67 @@ def test_the_update_button_folds_new_activity_into_the_map(webgl_browser: Any, l
         page.screenshot(path=str(SCREENSHOTS / "map-updated.png"), full_page=True)
     finally:
         ctx.close()
+
+
+def test_highlight_after_highlight_draws_only_the_new_focus_lines(
+    webgl_browser: Any, live_server: Any, world: World
+) -> None:
+    # The highlighted graph (every node, only the focus's lines) is made once and reused: moving
+    # from one person to a neighbour must swap its lines, follow a new colouring, and clearing
+    # it must bring back the whole map.
+    _community(world)
+    base = live_server.url
+    ctx, page = _login(webgl_browser, base, "admin@northwind.example", "/map/")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    drawn_lines = """(f) => { const m = window.convenorMap; const g = m.renderer.getGraph();
+        const touching = g.edges().every((e) => g.extremities(e).includes(String(f)));
+        return [g === m.graph, g.order, g.size, m.graph.degree(String(f)), touching]; }"""
+    try:
+        page.wait_for_selector("[data-map][data-ready=yes]")
+        total = page.evaluate("[window.convenorMap.graph.order, window.convenorMap.graph.size]")
+        page.fill("[data-map-search]", "Carla")
+        page.click("[data-map-results] button:has-text('Carla Acme')")
+        page.wait_for_selector("[data-map-details] h3:has-text('Carla Acme')")
+        carla = int(page.get_attribute("[data-map]", "data-focus") or -1)
+        same, order, size, degree, touching = page.evaluate(drawn_lines, carla)
+        assert not same and order == total[0] and size == degree >= 12 and touching
+        # the first highlight after the map was shown is timed in the page's marks
+        phases = page.evaluate("JSON.parse(document.querySelector('[data-map]').dataset.phases)")
+        assert phases["shown"] <= phases["focus"] <= phases["highlighted"]
+        # a faded node has no label at all, so it stays out of sigma's label grid
+        labels = page.evaluate(
+            """(f) => { const r = window.convenorMap.renderer; const out = [];
+                 r.getGraph().forEachNode((k) => { const d = r.getNodeDisplayData(k);
+                   if (d.color === '#e5e7eb') out.push(d.label); });
+                 return out; }""",
+            carla,
+        )
+        assert labels and all(label is None for label in labels)
+
+        link = page.locator("[data-map-details] .map-neighbours a").first
+        name = link.inner_text()
+        link.click()
+        page.wait_for_selector(f"[data-map-details] h3:has-text({name!r})")
+        other = int(page.get_attribute("[data-map]", "data-focus") or -1)
+        assert other != carla
+        same, order, size, degree, touching = page.evaluate(drawn_lines, other)
+        assert not same and order == total[0] and size == degree >= 1 and touching
+
+        # a new colouring reaches the highlighted graph too
+        page.select_option("[data-map-colour]", "org")
+        mismatched = page.evaluate(
+            """(f) => { const m = window.convenorMap; const r = m.renderer; let bad = 0;
+                 r.getGraph().forEachNode((k, a) => {
+                   if (a.color !== m.graph.getNodeAttribute(k, 'color')) bad++; });
+                 return bad; }""",
+            other,
+        )
+        assert mismatched == 0
+
+        page.click("[data-map-clear]")
+        same, order, size, _, _ = page.evaluate(drawn_lines, other)
+        assert same and [order, size] == total
+        assert not errors, errors
+    finally:
+        ctx.close()
