@@ -343,7 +343,7 @@ function draw(root, stage, status, data, phases) {
   }
   function neighbourhood(i) {
     const g = focusBase();
-    g.clearEdges();
+    if (g.size > 0) g.clearEdges(); // which goes through every node, even with no lines
     graph.forEachEdge(keys[i], (key, attrs, s, t, sa, ta, undirected) => {
       if (undirected) g.addUndirectedEdgeWithKey(key, s, t, { ...attrs, type: "thick" });
       else g.addDirectedEdgeWithKey(key, s, t, { ...attrs, type: "thick" });
