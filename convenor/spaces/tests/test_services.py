@@ -212,6 +212,23 @@ def test_search_takes_a_one_letter_last_word_whole(world: World, lounge: Space) 
     assert search_posts(viewer=world.admin, q="kafka").total == 2
 
 
+def test_search_marks_long_last_words_whether_whole_or_begun(world: World, lounge: Space) -> None:
+    """Longer than the longest prefix index: the snippets ask the whole word first, then the
+    prefix for the hits it missed (search._snippet_queries); every hit is kept and marked."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("prefixes are FTS5's (PostgreSQL's websearch_to_tsquery takes whole words)")
+    thread_create(space=lounge, author=world.acme_member, title="Ops", body="Our dashboards are slow")
+    thread_create(space=lounge, author=world.acme_member, title="Ops", body="Dashboarding with care")
+    thread_create(space=lounge, author=world.acme_member, title="Ops", body="The dashboardapp topics")
+    # "dashboardapp" is found through the prefix only (the others are stemmed "dashboard").
+    for q, found in (("dashboard", 3), ("dashboards", 3), ("topics dashboard", 1), ("dashboarding slow", 1)):
+        page = search_posts(viewer=world.admin, q=q)
+        assert page.total == len(page.hits) == found, q
+        assert all("<mark>" in h.snippet_html for h in page.hits), (q, [h.snippet_html for h in page.hits])
+
+
 def test_search_index_has_prefix_indexes(db: None) -> None:
     from django.db import connection
 
