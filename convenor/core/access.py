@@ -17,6 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from convenor.core.errors import ApplicationError, ErrorCode, not_found
+from convenor.core.memo import Memo
 from convenor.core.models import StaffRole, User
 
 if TYPE_CHECKING:
@@ -286,8 +287,7 @@ def visible_spaces(user: AnyUser) -> QuerySet[Space]:
 # building and compiling that ORM query took twenty times as long as running it (about 4 ms
 # against 0.2 on a busy machine), on every search. Only the SQL is kept, never the rows: it
 # is run afresh each time, so memberships and affiliations are read as they are now.
-_SPACE_ROWS_SQL: dict[tuple[object, ...], tuple[str, tuple[Any, ...]]] = {}
-_SPACE_ROWS_SQL_MAX = 4096
+_SPACE_ROWS_SQL: Memo[tuple[object, ...], tuple[str, tuple[Any, ...]]] = Memo(4096)
 
 
 def visible_space_rows(user: AnyUser, fields: tuple[str, ...], order_by: str) -> list[tuple[Any, ...]]:
@@ -307,9 +307,7 @@ def visible_space_rows(user: AnyUser, fields: tuple[str, ...], order_by: str) ->
     compiled = _SPACE_ROWS_SQL.get(key)
     if compiled is None:
         compiled = visible_spaces(user).order_by(order_by).values_list(*fields).query.sql_with_params()
-        if len(_SPACE_ROWS_SQL) >= _SPACE_ROWS_SQL_MAX:
-            _SPACE_ROWS_SQL.clear()
-        _SPACE_ROWS_SQL[key] = compiled
+        _SPACE_ROWS_SQL.put(key, compiled)
     with connection.cursor() as cursor:
         cursor.execute(*compiled)
         return [tuple(row) for row in cursor.fetchall()]

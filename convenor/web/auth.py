@@ -31,6 +31,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
 from convenor.core.access import _instances, _row_reader
+from convenor.core.memo import Memo
 from convenor.core.models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -82,14 +83,11 @@ def session_auth_hash(user: User) -> str:
     found = _AUTH_HASHES.get(memo_key)
     if found is None:
         found = user.get_session_auth_hash()
-        if len(_AUTH_HASHES) >= _AUTH_HASHES_MAX:
-            _AUTH_HASHES.pop(next(iter(_AUTH_HASHES)))  # the oldest
-        _AUTH_HASHES[memo_key] = found
+        _AUTH_HASHES.put(memo_key, found)
     return found
 
 
-_AUTH_HASHES: dict[tuple[str, str], str] = {}
-_AUTH_HASHES_MAX = 4096
+_AUTH_HASHES: Memo[tuple[str, str], str] = Memo(4096)
 
 
 def get_user(request: HttpRequest) -> User | AnonymousUser:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -42,6 +41,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from convenor.core import access
+from convenor.core.memo import Memo
 from convenor.spaces.models import Visibility
 
 TTL = 300  # seconds
@@ -73,8 +73,7 @@ def key(kind: str, *parts: object) -> str:
 # kept longer, than the cache's entry (cleared, expired, culled or replaced alike).
 
 LOCAL_ENTRIES = 64
-_local: dict[str, tuple[str, Any]] = {}
-_local_lock = threading.Lock()
+_local: Memo[str, tuple[str, Any]] = Memo(LOCAL_ENTRIES)
 
 
 def kept_get(cache_key: str) -> Any:
@@ -82,8 +81,7 @@ def kept_get(cache_key: str) -> Any:
     stamp = cache.get(cache_key + ":stamp")
     if stamp is None:
         return None
-    with _local_lock:
-        hit = _local.get(cache_key)
+    hit = _local.get(cache_key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     stored = cache.get(cache_key)
@@ -102,11 +100,7 @@ def kept_set(cache_key: str, value: Any, ttl: int) -> None:
 
 
 def _remember(cache_key: str, stamp: str, value: Any) -> None:
-    with _local_lock:
-        _local.pop(cache_key, None)
-        _local[cache_key] = (stamp, value)
-        while len(_local) > LOCAL_ENTRIES:
-            del _local[next(iter(_local))]
+    _local.put(cache_key, (stamp, value))
 
 
 # One indexed row each, in plain SQL: this runs on every cached page view, where the ORM's

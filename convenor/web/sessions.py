@@ -24,6 +24,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.db import connections, router
 from django.utils import timezone
 
+from convenor.core.memo import Memo
+
 
 class SessionStore(DbSessionStore):
     """The ``db`` engine, but `_get_session_from_db` in plain SQL (same row, same rule:
@@ -84,13 +86,10 @@ class SessionStore(DbSessionStore):
             return dict(data)
         data = self.decode(session_data)
         if data and all(type(v) in _PLAIN for v in data.values()):
-            if len(_DECODED) >= _DECODED_MAX:
-                _DECODED.pop(next(iter(_DECODED)))  # the oldest
-            _DECODED[memo_key] = dict(data)
+            _DECODED.put(memo_key, dict(data))
         return data
 
 
 # Decoded session data by (stored text, secret key, fallback keys): see _decode_kept.
-_DECODED: dict[tuple[str, str, tuple[str | bytes, ...]], dict[str, Any]] = {}
-_DECODED_MAX = 1024
+_DECODED: Memo[tuple[str, str, tuple[str | bytes, ...]], dict[str, Any]] = Memo(1024)
 _PLAIN = (str, int, float, bool, type(None))
