@@ -274,7 +274,20 @@ function draw(root, stage, status, data, phases) {
   // The renderer comes after the graph: its WebGL contexts wait on the GPU process, which
   // right after leaving another large map is still tearing that one down (seconds, in the
   // software renderer); building the graph first overlaps the two.
-  const renderer = new Sigma(graph, stage, {
+  // sigma looks up both ends of each line it puts in its buffers through graphology, making an
+  // array per line; every graph drawn here keys line j by its position in the data, whose
+  // columns have its ends already. (sigma 3.0.2's addEdgeToProgram, less that look-up.)
+  class MapSigma extends Sigma {
+    addEdgeToProgram(edge, fingerprint, position) {
+      const data = this.edgeDataCache[edge];
+      const program = this.edgePrograms[data.type];
+      if (!program) throw new Error(`Sigma: could not find a suitable program for edge type "${data.type}"!`);
+      const j = Number(edge);
+      program.process(fingerprint, position, this.nodeDataCache[keys[lines.s[j]]], this.nodeDataCache[keys[lines.t[j]]], data);
+      this.edgeProgramIndex[edge] = position;
+    }
+  }
+  const renderer = new MapSigma(graph, stage, {
     ...PROGRAMS,
     hideEdgesOnMove: thin,
     labelRenderedSizeThreshold: n > 5000 ? 9 : 5,
