@@ -222,7 +222,8 @@ class Lines:
 
 def _epoch_sql(expr: str) -> str:
     if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {expr}) AS BIGINT)"
+        # FLOOR: whole seconds cut, as SQLite's strftime('%s') cuts them (a CAST rounds).
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {expr})) AS BIGINT)"
     return f"CAST(strftime('%%s', {expr}) AS INTEGER)"
 
 

@@ -48,7 +48,8 @@ def _lines(m: Map) -> list[tuple[Any, ...]]:
 
 def _activity(world: World, lounge: Space) -> None:
     """Some of every source of lines: people to people, to a place, to an organisation, in a conduit."""
-    now = timezone.now()
+    # Past the half second: a time rounded to the second instead of cut would show.
+    now = timezone.now().replace(microsecond=900_000)
     a, c, g = world.admin_member, world.acme_member, world.globex_member
     steps: list[tuple[Member, str, dict[str, Any], int]] = [
         (c, Verb.REPLIED, {"target_member": a}, 500),
