@@ -1,8 +1,10 @@
-"""Bulk reads that the ORM makes slow: rows picked by a long list of keys."""
+"""Bulk work that the ORM makes slow: rows picked by a long list of keys, and SQLite settings
+changed for the length of a bulk write."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -32,3 +34,23 @@ def rows_where_in(
             cursor.execute(sql, [*fixed.values(), *part])
             out.extend(cursor.fetchall())
     return out
+
+
+@contextmanager
+def sqlite_pragma(name: str, value: int) -> Iterator[None]:
+    """On SQLite, set the connection's PRAGMA `name` to `value` for the block, and put its
+    previous value back after, however the block ends; elsewhere nothing. For bulk writes: a
+    large page cache (`cache_size`, negative for KiB), or CHECK constraints skipped for rows
+    that pass them by construction (`ignore_check_constraints`)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA {name} = {before}")

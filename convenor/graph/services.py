@@ -19,6 +19,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from convenor.core.bulk import sqlite_pragma
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.graph import analytics, build, update
 from convenor.graph.models import DeclaredLine, Line, Map, MapStatus, Node, NodeKind
@@ -231,7 +232,7 @@ def _write_build(
     # Outside any transaction (as the commands, pages and API call it), SQLite's foreign key checks
     # are off while the build writes: every row names the map it has just made, and each check is
     # a look-up per row (Django's fixture loading does the same).
-    with connection.constraint_checks_disabled(), transaction.atomic(), _bulk_writes():
+    with connection.constraint_checks_disabled(), transaction.atomic(), sqlite_pragma("cache_size", -BUILD_CACHE_KIB):
         m.save(force_insert=True)
         old = [] if m.label else list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
         # The old map goes first, so its pages are free for the new one's rows.
@@ -268,23 +269,6 @@ def _write_build(
 # SQLite's page cache while a build writes (KiB): the map's rows and its index builds then seldom
 # go to the disk before the commit. The connection's own size is put back afterwards.
 BUILD_CACHE_KIB = 256 * 1024
-
-
-@contextmanager
-def _bulk_writes() -> Iterator[None]:
-    """On SQLite, a large page cache for the writes of a full build (restored after)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before}")
 
 
 def _lines_kept(*, besides: Sequence[int]) -> int:
@@ -995,7 +979,11 @@ def _store(
     written = np.lexsort((dst, src, KIND_RANK[lines.kind])).astype(np.int64)
     e = len(written)
     names = np.array(build.LINE_ORDER, dtype=object)
-    with _checks_trusted():
+    # On SQLite, graph_line's CHECK constraints (a known kind, no self-loop) are skipped while
+    # the lines are written: they are a third of each insert's cost, and these rows pass them
+    # by construction (kinds from build.LINE_ORDER; build.fold drops self-loops; test_store
+    # checks none is stored). PostgreSQL's COPY checks them at no such cost.
+    with sqlite_pragma("ignore_check_constraints", 1):
         # A part at a time, so the rows' Python values (two texts a line for its times) never
         # all exist at once.
         for lo in range(0, e, STORE_PART):
@@ -1018,24 +1006,6 @@ def _store(
                 ),
             )
     return order, src, dst, written
-
-
-@contextmanager
-def _checks_trusted() -> Iterator[None]:
-    """On SQLite, skip graph_line's CHECK constraints (a known kind, no self-loop) while a full
-    build writes its lines: they are a third of the cost of each insert, and the build's rows
-    pass them by construction (kinds from build.LINE_ORDER; build.fold drops self-loops, and
-    test_map checks none is stored). PostgreSQL's COPY checks them at no such cost."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA ignore_check_constraints = ON")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA ignore_check_constraints = OFF")
 
 
 STORE_PART = 500_000

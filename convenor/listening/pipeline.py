@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from convenor.activity.models import Verb
 from convenor.activity.services import ActivityRecord, record_many
-from convenor.core.bulk import rows_where_in
+from convenor.core.bulk import rows_where_in, sqlite_pragma
 from convenor.listening import sentiment
 from convenor.listening.identity import Resolver
 from convenor.listening.importers.base import Author, Item, Parsed, Reject, Skip, fit_id
@@ -399,28 +398,13 @@ def _values(item: Item) -> dict[str, object]:
     }
 
 
-@contextmanager
-def _large_page_cache() -> Iterator[None]:
-    """On SQLite, give the run's connection a page cache of its own size for the run. Each
-    batch inserts into the activity log's and the posts' indexes at scattered places; with
-    SQLite's default 2 MB cache most of those pages are read back from the file again."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        (before,) = cursor.execute("PRAGMA cache_size").fetchone()
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
-
-
 def run_pipeline(*, source: Source, run: ImportRun, records: Iterable[Parsed]) -> ImportRun:
     started = time.monotonic()
     pipeline = Pipeline(source=source, run=run)
-    with _large_page_cache():
+    # On SQLite, a page cache of its own size for the run: each batch inserts into the activity
+    # log's and the posts' indexes at scattered places, and with SQLite's default 2 MB cache most
+    # of those pages are read back from the file again.
+    with sqlite_pragma("cache_size", -SQLITE_CACHE_KIB):
         pipeline.consume(records)
     run.seconds = time.monotonic() - started
     return run

@@ -31,3 +31,23 @@ def test_rows_where_in_reads_every_chunk_and_only_the_fixed_rows(monkeypatch: py
         ("U7", member.pk),
     ]
     assert bulk.rows_where_in(table=Identity._meta.db_table, columns=("id",), fixed={}, key="id", values=[]) == []
+
+
+def test_sqlite_pragma_is_set_for_the_block_and_put_back_even_when_it_fails() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        with bulk.sqlite_pragma("cache_size", -1234):
+            pass  # nothing to set elsewhere, and nothing fails
+        return
+
+    def read() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return int(cursor.fetchone()[0])
+
+    before = read()
+    with pytest.raises(RuntimeError), bulk.sqlite_pragma("cache_size", -1234):
+        assert read() == -1234
+        raise RuntimeError("stopped half-way")
+    assert read() == before
