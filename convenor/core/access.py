@@ -830,46 +830,46 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
     return out
 
 
+def one_row(rest: str, params: list[Any], *parts: tuple[type[Any], str]) -> list[Any] | None:
+    """The model instances of the first row of ``SELECT <every column of parts> <rest>``, one
+    per (model, alias) in `parts`, as the ORM would make them; None when there is no row.
+    For the few reads on every page whose ORM query building cost more than running them."""
+    from django.db import connection
+
+    columns = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {columns} {rest}", params)  # our own column names; values are parameters
+        row = cur.fetchone()
+    return None if row is None else _instances(tuple(row), *parts)
+
+
 def public_thread_for_view_sql(thread_id: int) -> Thread | None:
     """public_thread_for_view with one plain query: the thread (its space loaded) when it is
     a published thread of a public space, else None. Its author is not loaded: the thread
     page shows only the posts' authors (a `thread.author` would be read on first use)."""
-    from django.db import connection
-
     from convenor.spaces.models import Space, Thread
 
-    parts = ((Thread, "t"), (Space, "s"))
-    columns = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {columns} FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id {_PUBLIC_THREAD_WHERE}",  # noqa: S608  # our own column names
-            [thread_id],
-        )
-        row = cur.fetchone()
-    if row is None:
+    found = one_row(
+        f"FROM spaces_thread t JOIN spaces_space s ON s.id = t.space_id {_PUBLIC_THREAD_WHERE}",
+        [thread_id],
+        (Thread, "t"),
+        (Space, "s"),
+    )
+    if found is None:
         return None
-    thread, space = _instances(tuple(row), *parts)
+    thread, space = found
     thread.space = space
     return thread  # type: ignore[no-any-return]  # a Thread, made by Thread.from_db
 
 
 def public_space_for_view_sql(slug: str) -> Space | None:
     """public_space_for_view with one plain query: the space when it is public, else None."""
-    from django.db import connection
-
     from convenor.spaces.models import Space, Visibility
 
-    columns = _row_reader(Space, "s")[0]
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {columns} FROM spaces_space s WHERE s.slug = %s AND s.visibility = %s",  # noqa: S608  # our own column names
-            [slug, Visibility.PUBLIC.value],
-        )
-        row = cur.fetchone()
-    if row is None:
-        return None
-    space: Space = _instances(tuple(row), (Space, "s"))[0]
-    return space
+    found = one_row(
+        "FROM spaces_space s WHERE s.slug = %s AND s.visibility = %s", [slug, Visibility.PUBLIC.value], (Space, "s")
+    )
+    return None if found is None else found[0]
 
 
 def moderates(user: AnyUser, *, role: str | None, state: str | None) -> bool:

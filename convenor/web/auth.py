@@ -25,12 +25,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from convenor.core.access import _instances, _row_reader
+from convenor.core.access import one_row
 from convenor.core.memo import Memo
 from convenor.core.models import User
 
@@ -41,15 +40,10 @@ def active_user_sql(user_id: int) -> User | None:
     """The account with this id when it is active, with one plain query: what Django's
     ModelBackend.get_user answers (an inactive account is nobody). The same columns and
     converters as the ORM (access.py's readers of the thread and space rows)."""
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {_row_reader(User, 'u')[0]} FROM core_user u WHERE u.id = %s",  # noqa: S608  # our own column names
-            [user_id],
-        )
-        row = cur.fetchone()
-    if row is None:
+    found = one_row("FROM core_user u WHERE u.id = %s", [user_id], (User, "u"))
+    if found is None:
         return None
-    user: User = _instances(tuple(row), (User, "u"))[0]
+    user: User = found[0]
     return user if user.is_active else None
 
 
