@@ -864,11 +864,10 @@ def public_thread_for_view_sql(thread_id: int) -> Thread | None:
 
 def public_space_for_view_sql(slug: str) -> Space | None:
     """public_space_for_view with one plain query: the space when it is public, else None."""
-    from convenor.spaces.models import Space, Visibility
+    from convenor.spaces.models import Space
 
-    found = one_row(
-        "FROM spaces_space s WHERE s.slug = %s AND s.visibility = %s", [slug, Visibility.PUBLIC.value], (Space, "s")
-    )
+    # The visibility written in the SQL, as in _PUBLIC_THREAD_WHERE (a partial index).
+    found = one_row("FROM spaces_space s WHERE s.slug = %s AND s.visibility = 'public'", [slug], (Space, "s"))
     return None if found is None else found[0]
 
 
