@@ -236,7 +236,8 @@ def _write_build(
         m.save(force_insert=True)
         old = [] if m.label else list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
         # The old map goes first, so its pages are free for the new one's rows.
-        with _line_indexes_set_aside(keeping=_lines_kept(besides=[*old, m.pk]), writing=len(lines.kind)):
+        others = _lines_kept(besides=[*old, m.pk])
+        with _indexes_set_aside(Line._meta.db_table, keeping=others, writing=len(lines.kind)):
             if old:
                 _delete_maps(old)
             order, written_src, written_dst, written = _store(m, lines, info, scores)
@@ -278,25 +279,28 @@ def _lines_kept(*, besides: Sequence[int]) -> int:
 
 
 @contextmanager
-def _line_indexes_set_aside(*, keeping: int, writing: int) -> Iterator[None]:
-    """On SQLite, drop graph_line's secondary indexes (by source, by target) while a full build
-    deletes the old map's lines and writes its own, and create them again afterwards, in the
-    same transaction: building an index from all rows at once sorts them, while keeping it up
-    to date inserts millions of entries one by one at random places. Worth it only when the
-    build writes at least as many lines as the table keeps from other maps (snapshots), since
-    the rebuild covers every row. (The unique index cannot be dropped: it is part of the table;
-    the lines are written in its order instead.) A reader never sees the table without them:
-    the change is part of the build's transaction."""
+def _indexes_set_aside(table: str, *, keeping: int, writing: int, only: Sequence[str] | None = None) -> Iterator[None]:
+    """On SQLite, drop `table`'s secondary indexes (those named in `only`, or all) while many of
+    its rows are written, and create them again afterwards, in the same transaction: building an
+    index from all rows at once sorts them, while keeping it up to date moves entries one by one
+    at random places (and leaves every page of the index to be written out again).
+
+    A full build sets aside graph_line's indexes (by source, by target) while it deletes the old
+    map's lines and writes its own; the daily update sets aside graph_node's index by influence
+    while it writes the nodes' new influence. Worth it only when at least as many rows are
+    written as the table keeps from other maps (snapshots), since the rebuild covers every row.
+    (A unique index cannot be dropped: it is part of the table; a build writes the lines in its
+    order instead.) A reader never sees the table without them: the change is part of the
+    writer's transaction."""
     if connection.vendor != "sqlite" or writing < keeping:
         yield
         return
-    table = Line._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
             [table],
         )
-        indexes = cursor.fetchall()
+        indexes = [(name, sql) for name, sql in cursor.fetchall() if only is None or name in only]
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
     yield
@@ -780,29 +784,38 @@ def _store_node_changes(
             )
         for p, q in zip(again.tolist(), was[again].tolist(), strict=True):
             info.label[p], info.role[p] = texts[q]
-    with connection.cursor() as cursor:
-        rows = gone.tolist()
-        for lo in range(0, len(rows), 5_000):
-            chunk = rows[lo : lo + 5_000]
-            cursor.execute(
-                f"DELETE FROM {node_t} WHERE map_id = %s AND idx IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608  # fixed table name and placeholders
-                [m.pk, *chunk],
-            )
-    _store_nodes(m, keys, info, scores, only=rewrite)
     rescored = np.flatnonzero(in_place & ~steady)
-    _update_nodes(m, rescored, {
-        "org_id": [None if o < 0 else o for o in info.org_id[rescored].tolist()],
-        "community": [None if k < 0 else k for k in scores.community[rescored].tolist()],
-        "pagerank": scores.pagerank[rescored].tolist(),
-        "brokerage": scores.brokerage[rescored].tolist(),
-        **{col: counts[rescored, i].tolist() for i, col in enumerate(update.COUNT_COLUMNS)},
-        "reach2": scores.reach2[rescored].tolist(),
-        "x": np.round(scores.x[rescored], 2).tolist(),
-        "y": np.round(scores.y[rescored], 2).tolist(),
-    })  # fmt: skip
     moved = np.flatnonzero(steady)
     moved = moved[scores.pagerank[moved] != stored.pagerank[moved]]
-    _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist()})
+    # Influence moves a little for nearly everyone each day: its index is built again rather than
+    # kept up to date entry by entry, unless snapshots hold more nodes than are written.
+    others = int(sum(Map.objects.exclude(pk=m.pk).values_list("node_count", flat=True)))
+    written = len(rewrite) + len(rescored) + len(moved)
+    with _indexes_set_aside(node_t, keeping=others, writing=written, only=[NODE_RANK_INDEX]):
+        with connection.cursor() as cursor:
+            rows = gone.tolist()
+            for lo in range(0, len(rows), 5_000):
+                chunk = rows[lo : lo + 5_000]
+                cursor.execute(
+                    f"DELETE FROM {node_t} WHERE map_id = %s AND idx IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608  # fixed table name and placeholders
+                    [m.pk, *chunk],
+                )
+        _store_nodes(m, keys, info, scores, only=rewrite)
+        _update_nodes(m, rescored, {
+            "org_id": [None if o < 0 else o for o in info.org_id[rescored].tolist()],
+            "community": [None if k < 0 else k for k in scores.community[rescored].tolist()],
+            "pagerank": scores.pagerank[rescored].tolist(),
+            "brokerage": scores.brokerage[rescored].tolist(),
+            **{col: counts[rescored, i].tolist() for i, col in enumerate(update.COUNT_COLUMNS)},
+            "reach2": scores.reach2[rescored].tolist(),
+            "x": np.round(scores.x[rescored], 2).tolist(),
+            "y": np.round(scores.y[rescored], 2).tolist(),
+        })  # fmt: skip
+        _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist()})
+
+
+# graph_node's index by influence (models.Node), which the update sets aside while it writes.
+NODE_RANK_INDEX = "graph_node_rank_idx"
 
 
 RANK_TABLE = "graph_update_rank"
@@ -840,9 +853,12 @@ def _inserted_rows(m: Map, count: int, *, after: int, table: str = Line._meta.db
     """The ids of the `count` lines just written to map `m` (numbered above `after`), in the order
     written, when they are numbered one after another (None otherwise: the cache is then skipped)."""
     with connection.cursor() as cursor:
+        # `+map_id` on SQLite, which would otherwise follow an index by map through every row of
+        # the map: the rows wanted are the last ids, a range of the primary key.
+        by_map = "+map_id" if connection.vendor == "sqlite" else "map_id"
         cursor.execute(
-            f"SELECT MIN(id), MAX(id), COUNT(*) FROM {table} WHERE map_id = %s AND id > %s",  # noqa: S608  # fixed table name
-            [m.pk, after],
+            f"SELECT MIN(id), MAX(id), COUNT(*) FROM {table} WHERE id > %s AND {by_map} = %s",  # noqa: S608  # fixed table and column names
+            [after, m.pk],
         )
         lo, hi, n = cursor.fetchone()
     if n != count:

@@ -1,0 +1,205 @@
+"""What keeps the daily update cheap (docs/map.md, "The daily update"): the reads that follow an
+index rather than scan, the declarations read as numbers, the index by influence built again
+rather than kept up to date, the compact arrays kept beside the database. None of it may change
+what is stored."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from convenor.core.testing import World
+from convenor.graph import build, services, update
+from convenor.graph.models import Map, Node
+from convenor.graph.services import build_map, snapshot_create, update_map
+from convenor.graph.tests.test_update import Community, assert_cache_matches
+from convenor.people.models import Affiliation, Relationship, RelationshipKind
+from convenor.people.services import affiliation_add, relationship_create
+from convenor.spaces.models import Space
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """Every SQL statement run in the block."""
+    seen: list[str] = []
+
+    def note(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        yield seen
+
+
+def _plan(sql: str, params: list[Any]) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " | ".join(str(r[-1]) for r in cursor.fetchall())
+
+
+def test_the_logs_time_span_is_read_off_the_ends_of_its_index(world: World, lounge: Space) -> None:
+    """A build (and an update's slices) asks for the log's first and last times: two look-ups at
+    the ends of the time index, not a scan of the whole index (a tenth of a second at a million
+    rows, several times per update)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the scan hint is SQLite's")
+    Community(world, lounge, random.Random(1)).act(20, around=timezone.now())
+    now = timezone.now()
+    with _statements() as seen:
+        assert build._scan_hint(build.Slice(start=now - timedelta(days=365), end=now)) == " NOT INDEXED"
+    (sql,) = seen
+    plan = _plan(sql.replace("%%", "%"), [])
+    assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), plan
+
+
+def test_declarations_are_read_as_the_lines_they_make(world: World) -> None:
+    """Relationships between people, organisations or one of each, with or without a start (then
+    their creation counts), in force or not; affiliations with or without a start."""
+    a, c, g = world.admin_member, world.acme_member, world.globex_member
+    on = date(2026, 3, 1)
+    relationship_create(kind=RelationshipKind.KNOWS, source=a, target=c, strength=1.5, started_on=on)
+    relationship_create(kind=RelationshipKind.PARTNER_OF, source=world.acme, target=world.globex)
+    relationship_create(kind=RelationshipKind.CUSTOMER_OF, source=g, target=world.ours, started_on=on)
+    relationship_create(kind=RelationshipKind.ADVISES, source=c, target=g, started_on=date(2020, 1, 1),
+                        ended_on=date(2020, 6, 1))  # fmt: skip
+    Affiliation.objects.filter(member=c).update(started_on=None)
+    affiliation_add(member=a, organization=world.globex, started_on=on)
+    end = timezone.now()
+    raw = build.gather_declared(build.Raw(), start=end - timedelta(days=365), end=end)
+    lines = update.keyed(build.fold(raw, keep_weightless=True))
+    got = {
+        (int(x), int(y)): (round(float(w), 6), int(f), build.basis_names(int(bits)))
+        for x, y, w, f, bits in zip(lines.a, lines.b, lines.weight, lines.first, lines.basis, strict=True)
+    }
+
+    def key(end: Any) -> int:
+        kind = "org" if end.__class__.__name__ == "Organization" else "member"
+        return int(build.node_key(kind, np.array([end.pk]))[0])
+
+    def day(d: date) -> int:
+        return int((d - date(1970, 1, 1)).total_seconds())
+
+    want: dict[tuple[int, int], tuple[float, int, list[str]]] = {}
+
+    def add(x: int, y: int, weight: float, since: int, basis: str) -> None:
+        """Declarations on the same line add up: weights summed, the earliest start, bases joined."""
+        w0, f0, b0 = want.get((min(x, y), max(x, y)), (0.0, -1, []))
+        first = since if f0 < 0 else f0 if since < 0 else min(f0, since)
+        want[(min(x, y), max(x, y))] = (round(w0 + weight, 6), first, sorted([*b0, basis]))
+
+    for rel in Relationship.objects.all():
+        if rel.ended_on is not None and rel.ended_on < (end - timedelta(days=365)).date():
+            continue
+        since = day(rel.started_on) if rel.started_on else int(rel.created_at.timestamp())
+        add(key(rel.source_member or rel.source_org), key(rel.target_member or rel.target_org),
+            rel.strength * build.DECLARED_WEIGHT, since, f"declared:{rel.kind}")  # fmt: skip
+    for aff in Affiliation.objects.filter(ended_on__isnull=True):
+        since = day(aff.started_on) if aff.started_on else -1
+        add(key(aff.member), key(aff.organization), build.AFFILIATION_WEIGHT, since, "affiliated")
+    assert want == {k: (v[0], v[1], sorted(v[2])) for k, v in got.items()}
+    assert any(v[1] == -1 for v in got.values()), "an affiliation with no start"
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'graph_node'")
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'graph_node'")
+        return {r[0] for r in cursor.fetchall()}
+
+
+def test_the_update_builds_the_index_by_influence_again_unless_snapshots_outweigh_it(
+    world: World, lounge: Space
+) -> None:
+    """On SQLite the update drops graph_node's index by influence while it writes nearly every
+    node's new influence and creates it again in the same transaction; with snapshots holding
+    more nodes than it writes, it keeps the index up to date instead."""
+    assert services.NODE_RANK_INDEX in {i.name for i in Node._meta.indexes}
+    town = Community(world, lounge, random.Random(4))
+    t = timezone.now() - timedelta(days=2)
+    town.act(120, around=t)
+    build_map(window_days=365, now=t)
+    town.act(10, around=t + timedelta(hours=1), spread_days=0, ahead_days=0)
+    with _statements() as seen:
+        update_map(now=t + timedelta(hours=2))
+    dropped = [s for s in seen if s.startswith("DROP INDEX")]
+    if connection.vendor == "sqlite":
+        assert dropped == [f'DROP INDEX "{services.NODE_RANK_INDEX}"']
+        assert any(s.startswith(f'CREATE INDEX "{services.NODE_RANK_INDEX}"') for s in seen)
+    else:
+        assert not dropped
+    assert services.NODE_RANK_INDEX in _index_names()
+    # Snapshots holding more nodes than the update writes: the index is kept up to date.
+    for i in range(3):
+        snapshot_create(label=f"s{i}", start=t - timedelta(days=365), end=t)
+    town.act(10, around=t + timedelta(hours=3), spread_days=0, ahead_days=0)
+    with _statements() as seen:
+        update_map(now=t + timedelta(hours=4))
+    assert not [s for s in seen if s.startswith("DROP INDEX")]
+    assert services.NODE_RANK_INDEX in _index_names()
+    assert_cache_matches(Map.objects.get(label=""))
+
+
+def test_the_rows_just_written_are_found_by_their_ids(world: World, lounge: Space) -> None:
+    """The update finds the ids of the lines it wrote from the last ids (a range of the primary
+    key), not by reading every line of the map through an index by map."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a hint for SQLite's planner")
+    town = Community(world, lounge, random.Random(5))
+    town.act(60, around=timezone.now())
+    m = build_map(window_days=365).map
+    with _statements() as seen:
+        services._inserted_rows(m, 0, after=10**9)
+    (sql,) = seen
+    plan = _plan(sql, [10**9, m.pk])
+    assert "PRIMARY KEY" in plan and "INDEX" not in plan.replace("PRIMARY KEY", ""), plan
+
+
+def test_the_kept_arrays_are_narrow_and_exact() -> None:
+    """Whole numbers are kept in the narrowest type that holds them, and read back as they were,
+    up to the widest values (bases of 34 bits, row ids past two billion)."""
+    cols: dict[str, Any] = {
+        "kind": np.array([0, 4, 2], dtype=np.int64),
+        "pos": np.array([0, 70_000, 5], dtype=np.int64),
+        "basis": np.array([1, 1 << 33, 7], dtype=np.int64),
+        "row": np.array([3_000_000_000, 1, -1], dtype=np.int64),
+        "weight": np.array([0.5, 1e-9, 3.25]),
+        "counts": np.array([[1, 2], [3, 4], [5, 300]], dtype=np.int64),
+    }
+    packed = update._packed(cols)
+    assert packed.dtype["kind"] == np.int8 and packed.dtype["pos"] == np.int32
+    assert packed.dtype["basis"] == np.int64 and packed.dtype["row"] == np.int64
+    for name, col in cols.items():
+        back = update._unpacked(packed, name)
+        assert back.dtype == col.dtype and back.flags.c_contiguous and np.array_equal(back, col), name
+
+
+def test_the_kept_arrays_replace_older_ones(world: World, lounge: Space) -> None:
+    """A build or update keeps one file of arrays for the current map; files of earlier maps, and
+    of the earlier zip format, go. A file that does not match the map is not used."""
+    town = Community(world, lounge, random.Random(6))
+    town.act(60, around=timezone.now())
+    m = build_map(window_days=365).map
+    path = update._cache_path(m)
+    folder = path.parent
+    (folder / "lines-999.npz").write_bytes(b"old")
+    (folder / "lines-998.npy").write_bytes(b"old")
+    update_map(now=timezone.now() + timedelta(hours=1))
+    m = Map.objects.get(label="")
+    assert sorted(p.name for p in folder.glob("lines-*")) == [path.name]
+    assert_cache_matches(m)
+    # Stale: another map's stamp.
+    Map.objects.filter(pk=m.pk).update(last_activity_id=m.last_activity_id + 1)
+    m.refresh_from_db()
+    assert update._read_cache(m) is None
+    path.write_bytes(b"not arrays")
+    assert update._read_cache(m) is None
