@@ -83,7 +83,11 @@ def viewer_member(user: AnyUser) -> Member | None:
     # page asks several times (a member merged or created mid-request is not a case here).
     cached: Member | None = getattr(user, "_convenor_member", None)
     if cached is None:
-        cached = Member.objects.filter(user=user).first()
+        # One plain query (one_row), as Member.objects.filter(user=user).first() makes it:
+        # building that ORM query took about a tenth of an uncached search page (bench/web.py).
+        # The user is a one-to-one link, so there is at most one row.
+        found = one_row("FROM people_member m WHERE m.user_id = %s", [user.pk], (Member, "m"))
+        cached = None if found is None else found[0]
         user._convenor_member = cached  # type: ignore[attr-defined]  # a per-request memo
     return cached
 

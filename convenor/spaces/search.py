@@ -154,19 +154,19 @@ def _search(q: str, space_ids: list[int], author_id: int | None, page: int, page
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             candidates = _pg_candidates(cur, q, where, params, limit)
+            total = len(candidates)
+            # Best first (ts_rank was negated: lower is better, like bm25), then newest.
+            candidates.sort(key=lambda c: (c[1], -c[0]))
+            ranked = candidates[offset : offset + page_size]
         else:
             fq = fts5_query(q)
             if not fq:
                 return SearchPage([], 0, page, page_size)
-            # One query finds the newest matches the viewer may read and ranks them: the last
-            # word as a prefix costs what a whole word does, thanks to the prefix indexes
-            # (migration 0006), and bm25 reads each word's index entry once per statement
-            # for its statistics, then costs little per row.
-            candidates = _fts5_candidates(cur, fq, where, params, limit)
-        total = len(candidates)
-        # Best first (bm25 is lower for better matches; ts_rank was negated to match), then newest.
-        candidates.sort(key=lambda c: (c[1], -c[0]))
-        ranked = candidates[offset : offset + page_size]
+            # One query finds the newest matches the viewer may read, ranks them, counts
+            # them and gives the page's: the last word as a prefix costs what a whole word
+            # does, thanks to the prefix indexes (migration 0006), and bm25 reads each word's
+            # index entry once per statement for its statistics, then costs little per row.
+            total, ranked = _fts5_page(cur, fq, where, params, limit, offset, page_size)
         rows: list[Any] = []
         if ranked:
             ids = [r[0] for r in ranked]
@@ -256,20 +256,38 @@ def search_index_optimize() -> bool:
     return True
 
 
-def _fts5_candidates(cur: Any, fq: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
-    """The newest `limit` matches of `fq` that pass `where`, with their bm25 (the title weighs 4 times the body).
+def _fts5_page(
+    cur: Any, fq: str, where: str, params: list[Any], limit: int, offset: int, page_size: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """How many of the newest `limit` matches of `fq` pass `where`, and the page of them at
+    `offset`, best first: (post id, bm25) with the title weighing 4 times the body, lower
+    being better, ties newest first.
 
     CROSS JOIN keeps SQLite on the index first, newest match first (FTS5 gives rowid order
     itself, and stops at the limit), looking up each match's post and thread by primary key;
-    bm25 is computed only for the rows that pass.
+    bm25 is computed only for the rows that pass. The count and the page come from the same
+    statement (the matches are kept once, in the CTE), so Python receives the page's rows
+    only, not the 1,001 candidates: each row is one more step of the statement, which lets
+    go of the GIL and takes it back, and a list of them to build and sort.
     """
     cur.execute(
-        f"SELECT f.rowid, bm25(spaces_post_fts, 4.0, 1.0) FROM spaces_post_fts f "
+        f"WITH c AS (SELECT f.rowid AS id, bm25(spaces_post_fts, 4.0, 1.0) AS r FROM spaces_post_fts f "
         f"CROSS JOIN spaces_post p ON p.id = f.rowid CROSS JOIN spaces_thread t ON t.id = p.thread_id "
-        f"WHERE spaces_post_fts MATCH %s AND {where} ORDER BY f.rowid DESC LIMIT %s",
-        [fq, *params, limit],
+        f"WHERE spaces_post_fts MATCH %s AND {where} ORDER BY f.rowid DESC LIMIT %s) "
+        f"SELECT NULL, COUNT(*) FROM c UNION ALL "
+        f"SELECT * FROM (SELECT id, r FROM c ORDER BY r, id DESC LIMIT %s OFFSET %s)",
+        [fq, *params, limit, page_size, offset],
     )
-    return [(int(i), float(r)) for i, r in cur.fetchall()]
+    total = 0
+    ranked: list[tuple[int, float]] = []
+    for i, r in cur.fetchall():
+        if i is None:
+            total = int(r)
+        else:
+            ranked.append((int(i), float(r)))
+    # The order of the rows of a UNION ALL is SQLite's habit, not a promise: sorted again (20 rows).
+    ranked.sort(key=lambda c: (c[1], -c[0]))
+    return total, ranked
 
 
 # PostgreSQL: how many of the newest posts are walked by primary key for a common query.

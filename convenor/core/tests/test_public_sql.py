@@ -45,3 +45,23 @@ def test_the_plain_queries_find_what_the_orm_finds(world: World, lounge: Space, 
             assert _values(sql_space) == _values(orm_space)
     assert access.public_space_for_view_sql(square.slug) is not None
     assert access.public_thread_for_view_sql(10**9) is None
+
+
+def test_viewer_member_is_the_orm_member_read_with_one_plain_query(world: World) -> None:
+    """access.viewer_member reads the member with one_row: the same instance values as the
+    ORM's `Member.objects.filter(user=user).first()`, and None for an account without one."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from convenor.core.models import User
+    from convenor.people.models import Member
+
+    for user in (world.admin, world.acme_user, world.globex_user, world.outsider):
+        fresh = User.objects.get(pk=user.pk)  # no memo from an earlier call
+        member = access.viewer_member(fresh)
+        orm = Member.objects.filter(user=fresh).first()
+        assert member is not None and orm is not None
+        assert _values(member) == _values(orm)
+        assert access.viewer_member(fresh) is member  # kept on the request's user
+    lone = User.objects.create(email="lone@example.com", name="Lone")
+    assert access.viewer_member(lone) is None
+    assert access.viewer_member(AnonymousUser()) is None

@@ -229,6 +229,34 @@ def test_search_marks_long_last_words_whether_whole_or_begun(world: World, loung
         assert all("<mark>" in h.snippet_html for h in page.hits), (q, [h.snippet_html for h in page.hits])
 
 
+def test_search_pages_are_the_whole_ranking_cut_in_pages(world: World, lounge: Space) -> None:
+    """Each page is its part of every match ranked best first, ties newest first, with the
+    count of them all, also on a page past the end. On SQLite the count and the page come
+    from one statement (search._fts5_page): checked against bm25 over every match."""
+    from django.db import connection
+
+    posts = []
+    for i in range(45):
+        title = "Kafka notes" if i % 3 == 0 else "Notes"
+        body = "kafka " * (i % 4 + 1) + "filler words here " * (i % 5)
+        posts.append(thread_create(space=lounge, author=world.acme_member, title=title, body=body))
+    pages = [search_posts(viewer=world.admin, q="kafka", page=n, page_size=20) for n in (1, 2, 3, 4)]
+    assert [len(p.hits) for p in pages] == [20, 20, 5, 0]
+    assert {p.total for p in pages} == {45}
+    hits = [h for p in pages for h in p.hits]
+    assert len({h.post_id for h in hits}) == 45
+    assert [(h.rank, h.post_id) for h in hits] == sorted(((h.rank, h.post_id) for h in hits), reverse=True)
+    assert len({h.rank for h in hits}) < 45  # there are ties, ordered newest first
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rowid, bm25(spaces_post_fts, 4.0, 1.0) FROM spaces_post_fts WHERE spaces_post_fts MATCH %s",
+                ['"kafka"'],
+            )
+            every = sorted(cursor.fetchall(), key=lambda r: (r[1], -r[0]))
+        assert [(h.post_id, h.rank) for h in hits] == [(i, abs(r)) for i, r in every]
+
+
 def test_search_index_has_prefix_indexes(db: None) -> None:
     from django.db import connection
 
@@ -237,6 +265,18 @@ def test_search_index_has_prefix_indexes(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'spaces_post_fts'")
         assert "prefix='2 3 4 5 6 7 8'" in cursor.fetchone()[0]
+
+
+def test_sqlite_connections_read_the_database_through_mmap(db: None) -> None:
+    """Searches walk long index entries: read in place from the operating system's cache
+    (settings.py, mmap_size), not copied page by page into each connection's cache."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("an SQLite setting")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA mmap_size")
+        assert cursor.fetchone()[0] > 0
 
 
 def test_notifications_about_a_space_disappear_when_access_is_lost(world: World, acme_space: Space) -> None:
