@@ -8,6 +8,7 @@ spaces the viewer may read, ranked (bm25 / ts_rank), highlighted and paginated.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils.html import escape
 
 from convenor.core import access
 from convenor.core.access import AnyUser
@@ -62,8 +62,9 @@ class SearchPage:
 
 
 def _highlight(raw: str) -> str:
-    """Escape the snippet's text, then turn the markers into <mark> tags."""
-    return escape(raw).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    """Escape the snippet's text (as Django's escape does, without its wrapper's cost), then
+    turn the markers into <mark> tags."""
+    return html.escape(raw, quote=True).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
 def fts5_query(text: str, *, prefix: bool = True) -> str:

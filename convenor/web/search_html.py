@@ -25,6 +25,7 @@ from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from convenor.spaces.search import COUNT_CAP, Hit, SearchPage
 from convenor.web.post_html import CSRF_SLOT, _url_for, escape
@@ -44,13 +45,26 @@ SLOTS = re.compile(
 )
 
 
+# The months' short names per language, as the date filter's 'M' writes them: translating
+# twelve lazy names on every page was a few per cent of an uncached search's Python.
+_MONTHS: dict[str | None, list[str]] = {}
+
+
+def _months() -> list[str]:
+    language = get_language()
+    names = _MONTHS.get(language)
+    if names is None:
+        names = _MONTHS[language] = [""] + [str(MONTHS_3[m]).title() for m in range(1, 13)]
+    return names
+
+
 def render_hits(hits: list[Hit], *, q: str, space_id: int | None, author_id: int | None) -> SafeString:
     post_link = _url_for("web:post_link")
     space_url = _url_for("web:space_detail")
     more = f"{reverse('web:search')}?q={escape(urlencode(q))}&amp;author="
     in_space = f"&amp;space={space_id}" if space_id else ""
     # The date filter's 'j M Y', without its formatter's set-up for each hit.
-    months = [""] + [str(MONTHS_3[m]).title() for m in range(1, 13)]
+    months = _months()
     out = []
     for h in hits:
         c = h.created_at

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import date as date_filter
 from django.test import RequestFactory
 from django.urls import resolve, reverse
+from django.utils import translation
 
 from convenor.core.models import Notification, StaffRole, User
 from convenor.core.testing import World
@@ -137,3 +138,10 @@ def test_a_hits_date_is_the_date_filters() -> None:
     for when in (datetime(2026, 1, 5, 23, 59, tzinfo=UTC), datetime(2025, 12, 31, 0, 0), "2026-03-04"):
         hit = Hit(1, 2, "T", 3, "S", "s", 4, "A", when, "snip", 1.0)
         assert f"A · {date_filter(when, 'j M Y')}\n" in render_hits([hit], q="x", space_id=None, author_id=None)
+    # The months' names are kept per language (search_html._months), not for the first one asked.
+    march = datetime(2026, 3, 4, tzinfo=UTC)
+    hit = Hit(1, 2, "T", 3, "S", "s", 4, "A", march, "snip", 1.0)
+    assert "A · 4 Mar 2026\n" in render_hits([hit], q="x", space_id=None, author_id=None)
+    with translation.override("de"):
+        assert date_filter(march, "j M Y") == "4 Mär 2026"
+        assert "A · 4 Mär 2026\n" in render_hits([hit], q="x", space_id=None, author_id=None)
