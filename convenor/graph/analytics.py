@@ -130,9 +130,7 @@ def undirected(lines: Lines) -> ig.Graph:
     return ig.Graph(n=lines.n, edges=edge_list(lines.src, lines.dst), directed=False)
 
 
-def communities(
-    lines: Lines, *, seed: int = SEED, initial: I64 | None = None, graph: ig.Graph | None = None
-) -> tuple[I64, int]:
+def communities(lines: Lines, *, seed: int = SEED, initial: I64 | None = None) -> tuple[I64, int]:
     """Leiden communities (modularity) over every line, undirected, on log-damped weights, so
     that one very busy space does not swallow everyone. Numbered by size, largest first.
 
@@ -141,7 +139,7 @@ def communities(
     n = lines.n
     if n == 0:
         return np.empty(0, dtype=np.int64), 0
-    g = graph if graph is not None else undirected(lines)
+    g = undirected(lines)
     weights = np.log1p(lines.weight).tolist()
     start = None
     if initial is not None:
@@ -160,6 +158,65 @@ def communities(
     finally:
         ig.set_random_number_generator(random)  # igraph's default: Python's shared generator
     membership = np.asarray(part.membership, dtype=np.int64)
+    return renumber_by_size(membership)
+
+
+def communities_around(
+    lines: Lines, previous: I64, changed: npt.NDArray[np.bool_], *, seed: int = SEED
+) -> tuple[I64, int]:
+    """The daily update's communities: Leiden (modularity, as `communities`) from the previous
+    communities, over the map with each community's nodes whose lines did not change held
+    together as one node (their lines among themselves a loop, to the rest summed). So the nodes
+    whose lines changed, and new nodes (each starting alone), move one by one; a community's
+    unchanged part moves only as a whole (two communities merging). The modularity of any
+    division of the held map is that of the same division of the whole, so Leiden weighs
+    the same gains; it only does not revisit nodes nothing happened to. Numbered by size."""
+    n = lines.n
+    if n == 0:
+        return np.empty(0, dtype=np.int64), 0
+    free = changed | (previous < 0)
+    held = np.flatnonzero(~free)
+    nf = int(free.sum())
+    group = np.empty(n, dtype=np.int64)
+    group[free] = np.arange(nf)
+    cores, core_of = np.unique(previous[held], return_inverse=True)
+    group[held] = nf + core_of
+    k = len(cores)
+    weight = np.log1p(lines.weight)
+    one = free[lines.src] | free[lines.dst]
+    # Lines of a free node stay as they are (parallel lines to a held part add up in Leiden);
+    # lines between held parts are summed per pair of parts (a part's own lines: its loop).
+    ga, gb = group[lines.src[~one]] - nf, group[lines.dst[~one]] - nf
+    codes = np.minimum(ga, gb) * k + np.maximum(ga, gb)
+    if k * k <= 1 << 22:
+        sums = np.bincount(codes, weights=weight[~one], minlength=k * k)
+        pair = np.flatnonzero(sums)
+        sums = sums[pair]
+    else:  # many communities (small ones): only the pairs there are
+        pair, inverse = np.unique(codes, return_inverse=True)
+        sums = np.bincount(inverse, weights=weight[~one], minlength=len(pair))
+    src = np.concatenate([group[lines.src[one]], nf + pair // k])
+    dst = np.concatenate([group[lines.dst[one]], nf + pair % k])
+    g = ig.Graph(n=nf + k, edges=edge_list(src, dst), directed=False)
+    init = np.concatenate([previous[free], cores]).astype(np.int64)
+    alone = init < 0
+    init[alone] = (init.max() + 1 if len(init) else 0) + np.arange(int(alone.sum()))
+    start = np.unique(init, return_inverse=True)[1].astype(np.int64).tolist()
+    # Each held part weighs what its nodes weigh (its loop counted twice, as each line among its
+    # nodes counts at both ends): given, since igraph's Leiden counts a loop once on its own.
+    strength = np.bincount(lines.src, weights=weight, minlength=n) + np.bincount(lines.dst, weights=weight, minlength=n)
+    ig.set_random_number_generator(random.Random(seed))  # noqa: S311  # layout and communities, not secrets
+    try:
+        part = g.community_leiden(
+            objective_function="modularity",
+            weights=np.concatenate([weight[one], sums]).tolist(),
+            node_weights=np.bincount(group, weights=strength, minlength=nf + k).tolist(),
+            n_iterations=2,
+            initial_membership=start,
+        )
+    finally:
+        ig.set_random_number_generator(random)
+    membership = np.asarray(part.membership, dtype=np.int64)[group]
     return renumber_by_size(membership)
 
 
@@ -185,32 +242,20 @@ def degrees(lines: Lines) -> tuple[I64, dict[str, I64]]:
     return degree, by_kind
 
 
-def reach2(
-    lines: Lines, *, only: I64 | None = None, previous: I64 | None = None, graph: ig.Graph | None = None
-) -> tuple[I64, bool]:
-    """People within two steps over person-to-person lines (not counting oneself).
-
-    With `only` and `previous` (the daily update's), the exact count is taken again for the
-    nodes `only` and kept from `previous` for the others."""
+def reach2(lines: Lines) -> tuple[I64, bool]:
+    """People within two steps over person-to-person lines (not counting oneself). The daily
+    update counts it again only where it changed (`reach2_update`)."""
     n = lines.n
     people = person_mask(lines)
     pp = people[lines.src] & people[lines.dst]
     out = np.zeros(n, dtype=np.int64)
     if not pp.any():
         return out, True
-    if graph is not None:  # every line, edge i for line i: keep the person-to-person ones
-        g = graph.subgraph_edges(np.flatnonzero(pp).tolist(), delete_vertices=False)
-    else:
-        g = ig.Graph(n=n, edges=edge_list(lines.src[pp], lines.dst[pp]), directed=False)
+    g = ig.Graph(n=n, edges=edge_list(lines.src[pp], lines.dst[pp]), directed=False)
     g.simplify()
     deg = np.asarray(g.degree(), dtype=np.int64)
     if reach_exact(deg):
-        if only is not None and previous is not None:
-            out[:] = previous
-            if len(only):
-                out[only] = np.asarray(g.neighborhood_size(only.tolist(), order=2, mindist=1), dtype=np.int64)
-        else:
-            out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
+        out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
         return out, True
     # Upper bound: one step plus the neighbours' other lines, capped by the people there are.
     src, dst = np.asarray(g.get_edgelist(), dtype=np.int64).T
@@ -407,10 +452,112 @@ class Previous:
     reach2: I64
     x: F64
     y: F64
-    reach_exact: bool
-    # Nodes whose two-step reach may have changed (ends of changed person-to-person lines and
-    # their neighbours); None to count everyone again.
-    reach_changed: I64 | None
+    # Person-to-person lines gained (ends as positions on the updated map) and lost (ends as
+    # positions, or n + k for the k-th node no longer on the map), over `nodes_then` nodes in
+    # all; None to count two-step reach again for everyone.
+    lines_gained: tuple[I64, I64] | None = None
+    lines_lost: tuple[I64, I64] | None = None
+    nodes_then: int = 0
+    # Nodes whose lines changed (gained, lost, or their figures): the ones Leiden may move on
+    # their own; None to run it over every node.
+    changed: npt.NDArray[np.bool_] | None = None
+
+
+def person_counts(n: int, src: I64, dst: I64) -> sparse.csr_matrix:
+    """How many of the given person-to-person lines join each pair of nodes, both ways (n x n)."""
+    ones = np.ones(2 * len(src), dtype=np.int64)
+    counts = sparse.csr_matrix(
+        (ones, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(n, n), dtype=np.int64
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+def _rows_meet(a: sparse.csr_matrix, rows_a: I64, b: sparse.csr_matrix, rows_b: I64) -> npt.NDArray[np.bool_]:
+    """For each i, whether row rows_a[i] of `a` and row rows_b[i] of `b` share a column."""
+    if not len(rows_a):
+        return np.zeros(0, dtype=bool)
+    both = a[rows_a].multiply(b[rows_b])
+    return np.asarray(both.getnnz(axis=1) > 0 if both.nnz else np.zeros(len(rows_a), dtype=bool)).ravel()
+
+
+def reach2_update(lines: Lines, previous: Previous) -> tuple[I64, bool] | None:
+    """Two-step reach on the updated map from the previous counts and the person-to-person lines
+    gained and lost, exactly: counted again (two steps out, as a sparse product) for the ends of
+    every pair of people joined or parted, and for their neighbours corrected by what changed
+    two steps away, a check of common neighbours per pair rather than a walk through every hub
+    next to them. None when it must be counted for everyone (the previous counts were, or the
+    new ones would be, an upper bound)."""
+    if previous.lines_gained is None or previous.lines_lost is None:
+        return None
+    n, big = lines.n, previous.nodes_then
+    people = person_mask(lines)
+    pp = people[lines.src] & people[lines.dst]
+    counts = person_counts(big, lines.src[pp], lines.dst[pp])
+    adjacency = counts.copy()
+    adjacency.data[:] = 1
+    degree = np.diff(adjacency.indptr).astype(np.int64)
+    # Pairs some line of which was gained or lost, and whether the pair itself was there before
+    # and is there now (a line count per pair, before: now minus gained plus lost).
+    (ga, gb), (la, lb) = previous.lines_gained, previous.lines_lost
+    g_codes = np.minimum(ga, gb) * big + np.maximum(ga, gb)
+    l_codes = np.minimum(la, lb) * big + np.maximum(la, lb)
+    pairs = np.unique(np.concatenate([g_codes, l_codes]))
+    pa, pb = pairs // big, pairs % big
+    now = np.asarray(counts[pa, pb]).ravel().astype(np.int64) if len(pairs) else np.zeros(0, dtype=np.int64)
+    then = (
+        now
+        - np.bincount(np.searchsorted(pairs, g_codes), minlength=len(pairs))
+        + np.bincount(np.searchsorted(pairs, l_codes), minlength=len(pairs))
+    )
+    moved = (now > 0) != (then > 0)
+    ca, cb, joined = pa[moved], pb[moved], now[moved] > 0
+    # The adjacency before: now's, less the pairs joined, plus the pairs parted.
+    sign = np.where(joined, -1, 1).astype(np.int64)
+    change = sparse.csr_matrix(
+        (np.concatenate([sign, sign]), (np.concatenate([ca, cb]), np.concatenate([cb, ca]))), shape=(big, big)
+    )
+    before = (adjacency + change).tocsr()
+    before.eliminate_zeros()
+    degree_then = np.diff(before.indptr).astype(np.int64)
+    if not reach_exact(degree_then) or not reach_exact(degree):
+        return None
+    out = np.where(previous.known, previous.reach2, 0).astype(np.int64)
+    out[~people] = 0
+    ends = np.unique(np.concatenate([ca, cb]))
+    is_end = np.zeros(big, dtype=bool)
+    is_end[ends] = True
+    ends = ends[ends < n]
+    if len(ends):
+        # Two steps out of each end: its row of A + A @ A, less itself.
+        rows = adjacency[ends]
+        two = (rows @ adjacency + rows).tocsr()
+        two.eliminate_zeros()
+        self_reached = np.asarray(two[np.arange(len(ends)), ends]).ravel() != 0
+        out[ends] = two.getnnz(axis=1) - self_reached
+    # A neighbour v of an end u (v itself no end: its own neighbours are as they were) gains or
+    # loses x, u's new or former partner, unless v reaches x another way (x is v's neighbour or
+    # they share one); before, with x's former neighbours, and now.
+    u = np.concatenate([ca, cb])
+    x = np.concatenate([cb, ca])
+    on = u < n
+    u, x = u[on], x[on]
+    deg_u = degree[u]
+    total = int(deg_u.sum())
+    if total:
+        starts = np.repeat(adjacency.indptr[u], deg_u)
+        offset = np.arange(total) - np.repeat(np.cumsum(deg_u) - deg_u, deg_u)
+        v = adjacency.indices[starts + offset].astype(np.int64)
+        x_of = np.repeat(x, deg_u)
+        keep = ~is_end[v] & (v != x_of)
+        codes = np.unique(v[keep] * big + x_of[keep])
+        v, x_of = codes // big, codes % big
+        direct = np.asarray(adjacency[v, x_of]).ravel() != 0
+        reach_now = direct | _rows_meet(adjacency, v, adjacency, x_of)
+        reach_then = direct | _rows_meet(adjacency, v, before, x_of)
+        delta = np.bincount(v, weights=reach_now.astype(np.int64) - reach_then.astype(np.int64), minlength=big)
+        out += delta[:n].astype(np.int64)
+    return out, True
 
 
 def place_new(lines: Lines, known: npt.NDArray[np.bool_], x: F64, y: F64, *, seed: int = SEED) -> tuple[F64, F64]:
@@ -467,16 +614,14 @@ def rescore(lines: Lines, org_node: I64, previous: Previous, *, seed: int = SEED
     active = np.flatnonzero(on)
     if len(active) <= BETWEENNESS_EXACT_NODES:
         bt, sampled = brokerage(lines, seed=seed)
-    g = undirected(lines)
-    comm, count = communities(lines, seed=seed, initial=np.where(previous.known, previous.community, -1), graph=g)
-    comm = keep_numbers(comm, np.where(previous.known, previous.community, -1))
-    if previous.reach_exact and previous.reach_changed is not None:
-        # Counted again around the changes if exact now too; an upper bound for all otherwise.
-        reach, exact = reach2(
-            lines, only=previous.reach_changed, previous=np.where(previous.known, previous.reach2, 0), graph=g
-        )
+    initial = np.where(previous.known, previous.community, -1)
+    if previous.changed is not None and (initial >= 0).any():
+        comm, count = communities_around(lines, initial, previous.changed, seed=seed)
     else:
-        reach, exact = reach2(lines, graph=g)
+        comm, count = communities(lines, seed=seed, initial=initial)
+    comm = keep_numbers(comm, initial)
+    counted = reach2_update(lines, previous)
+    reach, exact = counted if counted is not None else reach2(lines)
     internal, external = org_ties(lines, org_node)
     x, y = place_new(lines, previous.known, previous.x, previous.y, seed=seed)
     return Scores(

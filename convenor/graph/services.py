@@ -607,31 +607,24 @@ def _previous(
         out[known] = values[at_old[known]]
         return out
 
-    # Two-step reach may change only around person-to-person lines gained or lost: for their
-    # ends, and for those ends' people one step away (on the updated map; an old neighbour no
-    # longer one lost a line too, so is an end). Lines whose figures changed leave it as it was.
+    # Each stored node's place on the updated map; nodes no longer on it after those (n + k).
     member = build.KIND_CODE[NodeKind.MEMBER]
+    now_at = np.full(len(stored.node_keys), -1, dtype=np.int64)
+    now_at[at_old[known]] = np.flatnonzero(known)
+    gone = now_at < 0
+    now_at[gone] = n + np.arange(int(gone.sum()))
+    # Two-step reach changes only around person-to-person lines gained or lost (analytics.reach2_update).
     people = merged.node_kind == member
     pp = people[merged.src] & people[merged.dst]
     gained = diff.added & pp
-    lost = diff.removed & (stored.lines.a // build.KEY_SHIFT == member) & (stored.lines.b // build.KEY_SHIFT == member)
-    ends = np.unique(
-        np.concatenate([
-            merged.keys[merged.src[gained]], merged.keys[merged.dst[gained]],
-            stored.lines.a[lost], stored.lines.b[lost],
-        ])
-    )  # fmt: skip
-    hit, at = update.match(ends, merged.keys)
-    around = at[hit]
-    if len(around):
-        sel = pp & (np.isin(merged.src, around) | np.isin(merged.dst, around))
-        around = np.unique(np.concatenate([around, merged.src[sel], merged.dst[sel]]))
-    around = np.unique(np.concatenate([around, np.flatnonzero(~known)]))
-    old_lines = build.Lines(
-        stored.node_keys, stored.lines.kind, stored.line_src, stored.line_dst, stored.lines.weight,
-        stored.lines.evidence, stored.lines.first, stored.lines.last, stored.lines.basis,
-    )  # fmt: skip
-    changed: build.I64 = around.astype(np.int64)
+    old_people = stored.node_keys // build.KEY_SHIFT == member
+    lost = diff.removed & old_people[stored.line_src] & old_people[stored.line_dst]
+    # Leiden moves on their own the nodes whose lines changed (new, gone, or other figures).
+    changed = np.zeros(n, dtype=bool)
+    changed[merged.src[diff.write]] = True
+    changed[merged.dst[diff.write]] = True
+    for ends in (now_at[stored.line_src[diff.removed]], now_at[stored.line_dst[diff.removed]]):
+        changed[ends[ends < n]] = True
     return analytics.Previous(
         known=known,
         community=carry(stored.community, -1),
@@ -639,8 +632,10 @@ def _previous(
         reach2=carry(stored.reach2, 0),
         x=carry(stored.x, 0.0),
         y=carry(stored.y, 0.0),
-        reach_exact=analytics.reach_exact(analytics.person_degree(old_lines)),
-        reach_changed=changed,
+        lines_gained=(merged.src[gained], merged.dst[gained]),
+        lines_lost=(now_at[stored.line_src[lost]], now_at[stored.line_dst[lost]]),
+        nodes_then=n + int(gone.sum()),
+        changed=changed,
     )
 
 

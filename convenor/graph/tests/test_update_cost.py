@@ -203,3 +203,101 @@ def test_the_kept_arrays_replace_older_ones(world: World, lounge: Space) -> None
     assert update._read_cache(m) is None
     path.write_bytes(b"not arrays")
     assert update._read_cache(m) is None
+
+
+def _people_lines(rng: np.random.Generator, people: np.ndarray, count: int, hubs: np.ndarray) -> update.Keyed:
+    """Random lines between people (a third of them to a hub), of the three kinds between people."""
+    a = rng.choice(people, count)
+    b = np.where(rng.random(count) < 0.35, rng.choice(hubs, count), rng.choice(people, count))
+    kind = rng.choice([build.LINE_CODE["connection"], build.LINE_CODE["influence"]], count)
+    keep = a != b
+    a, b, kind = a[keep], b[keep], kind[keep]
+    undirected = ~np.isin(kind, list(build.DIRECTED_LINES))
+    a, b = np.where(undirected & (a > b), b, a), np.where(undirected & (a > b), a, b)
+    k = len(a)
+    ones = np.ones(k, dtype=np.int64)
+    return update.Keyed(kind.astype(np.int64), a, b, np.ones(k), ones, ones, ones, ones)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_two_step_reach_follows_the_lines_gained_and_lost(seed: int) -> None:
+    """analytics.reach2_update (the ends of pairs joined or parted counted again, their
+    neighbours corrected pair by pair) gives what counting everyone again gives, with hubs,
+    people leaving the map and people joining it; and a space among the lines changes nothing."""
+    from convenor.graph import analytics
+
+    rng = np.random.default_rng(seed)
+    people = build.node_key("member", np.arange(1, 80))
+    hubs = people[:3]
+    space = build.node_key("space", np.array([1]))
+    old = _people_lines(rng, people[:70], 400, hubs)
+    stays = rng.random(len(old)) > 0.15
+    left = people[60:70]  # everyone of theirs goes: they leave the map
+    stays &= ~np.isin(old.a, left) & ~np.isin(old.b, left)
+    visit = update.Keyed(
+        *(np.array([v]) for v in (build.LINE_CODE["participation"], people[0], space[0], 1.0, 1, 1, 1, 1))
+    )
+    new = update.concat(
+        old.take(stays), _people_lines(rng, np.concatenate([people[:60], people[70:]]), 60, hubs), visit
+    )
+    before, after = build.fold(update.raw_of(old)), build.fold(update.raw_of(new))
+    universe = update.universe_of(old, new)
+    ids_old, ids_new = update.line_ids(update.keyed(before), universe), update.line_ids(update.keyed(after), universe)
+    n = after.n
+    known, at_old = update.match(after.keys, before.keys)
+    now_at = np.full(before.n, -1, dtype=np.int64)
+    now_at[at_old[known]] = np.flatnonzero(known)
+    gone = now_at < 0
+    now_at[gone] = n + np.arange(int(gone.sum()))
+    assert gone.sum() >= 5 and (~known).sum() >= 5
+    was = analytics.reach2(before)[0]
+    previous = analytics.Previous(
+        known=known,
+        community=np.zeros(n, dtype=np.int64),
+        brokerage=np.zeros(n),
+        reach2=np.where(known, was[at_old], 0),
+        x=np.zeros(n),
+        y=np.zeros(n),
+        lines_gained=(after.src[~np.isin(ids_new, ids_old)], after.dst[~np.isin(ids_new, ids_old)]),
+        lines_lost=(now_at[before.src[~np.isin(ids_old, ids_new)]], now_at[before.dst[~np.isin(ids_old, ids_new)]]),
+        nodes_then=n + int(gone.sum()),
+    )
+    counted = analytics.reach2_update(after, previous)
+    assert counted is not None
+    assert counted[1] and counted[0].tolist() == analytics.reach2(after)[0].tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_updates_communities_move_only_what_changed_and_never_lose_modularity(seed: int) -> None:
+    """Leiden over the map with each community's unchanged nodes held as one: those nodes stay
+    with one another, and the division found is at least as good (modularity) as the previous
+    one on the updated map."""
+    import igraph as ig
+
+    from convenor.graph import analytics
+
+    rng = np.random.default_rng(seed)
+    people = build.node_key("member", np.arange(1, 301))
+    group = np.arange(300) // 30
+    a = rng.integers(0, 300, 2_000)
+    b = np.where(rng.random(2_000) < 0.8, group[a] * 30 + rng.integers(0, 30, 2_000), rng.integers(0, 300, 2_000))
+    keep = a != b
+    lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+    k = len(lo)
+    ones = np.ones(k, dtype=np.int64)
+    kind = np.full(k, build.LINE_CODE["connection"], dtype=np.int64)
+    lines = build.fold(
+        update.raw_of(update.Keyed(kind, people[lo], people[hi], rng.random(k) * 4 + 1, ones, ones, ones, ones))
+    )
+    previous, _ = analytics.communities(lines, seed=seed)
+    # A day: some nodes' lines changed (a few new lines between groups), one new community of nothing.
+    changed = np.zeros(lines.n, dtype=bool)
+    changed[rng.choice(lines.n, 25, replace=False)] = True
+    got, count = analytics.communities_around(lines, previous, changed, seed=seed)
+    assert count == len(np.unique(got))
+    held = ~changed
+    for c in np.unique(previous[held]).tolist():
+        assert len(np.unique(got[held & (previous == c)])) == 1, c
+    g = ig.Graph(n=lines.n, edges=analytics.edge_list(lines.src, lines.dst), directed=False)
+    weights = np.log1p(lines.weight).tolist()
+    assert g.modularity(got.tolist(), weights=weights) >= g.modularity(previous.tolist(), weights=weights) - 1e-12
