@@ -184,20 +184,24 @@ def communities_around(
     k = len(cores)
     weight = np.log1p(lines.weight)
     one = free[lines.src] | free[lines.dst]
-    # Lines of a free node stay as they are (parallel lines to a held part add up in Leiden);
-    # lines between held parts are summed per pair of parts (a part's own lines: its loop).
-    ga, gb = group[lines.src[~one]] - nf, group[lines.dst[~one]] - nf
-    codes = np.minimum(ga, gb) * k + np.maximum(ga, gb)
+    # Lines are summed per pair of (free or held) nodes: a held part's own lines make its loop.
+    size = nf + k
+    ga, gb = group[lines.src], group[lines.dst]
+    codes = np.minimum(ga, gb) * size + np.maximum(ga, gb)
+    # Between held parts (most lines): a count per pair of parts when there are few parts.
+    held_codes = codes[~one] - nf * size - nf
     if k * k <= 1 << 22:
-        sums = np.bincount(codes, weights=weight[~one], minlength=k * k)
+        sums = np.bincount((held_codes // size) * k + held_codes % size, weights=weight[~one], minlength=k * k)
         pair = np.flatnonzero(sums)
-        sums = sums[pair]
-    else:  # many communities (small ones): only the pairs there are
-        pair, inverse = np.unique(codes, return_inverse=True)
-        sums = np.bincount(inverse, weights=weight[~one], minlength=len(pair))
-    src = np.concatenate([group[lines.src[one]], nf + pair // k])
-    dst = np.concatenate([group[lines.dst[one]], nf + pair % k])
-    g = ig.Graph(n=nf + k, edges=edge_list(src, dst), directed=False)
+        held_pairs, held_sums = (nf + pair // k) * size + nf + pair % k, sums[pair]
+    else:
+        held_pairs, inverse = np.unique(codes[~one], return_inverse=True)
+        held_sums = np.bincount(inverse, weights=weight[~one], minlength=len(held_pairs))
+    free_pairs, inverse = np.unique(codes[one], return_inverse=True)
+    free_sums = np.bincount(inverse, weights=weight[one], minlength=len(free_pairs))
+    pairs = np.concatenate([free_pairs, held_pairs])
+    src, dst = pairs // size, pairs % size
+    g = ig.Graph(n=size, edges=edge_list(src, dst), directed=False)
     init = np.concatenate([previous[free], cores]).astype(np.int64)
     alone = init < 0
     init[alone] = (init.max() + 1 if len(init) else 0) + np.arange(int(alone.sum()))
@@ -209,8 +213,8 @@ def communities_around(
     try:
         part = g.community_leiden(
             objective_function="modularity",
-            weights=np.concatenate([weight[one], sums]).tolist(),
-            node_weights=np.bincount(group, weights=strength, minlength=nf + k).tolist(),
+            weights=np.concatenate([free_sums, held_sums]).tolist(),
+            node_weights=np.bincount(group, weights=strength, minlength=size).tolist(),
             n_iterations=2,
             initial_membership=start,
         )

@@ -743,8 +743,9 @@ def _store_node_changes(
     m: Map, stored: update.Stored, keys: build.I64, info: build.NodeInfo, scores: analytics.Scores, was: build.I64
 ) -> None:
     """Write the nodes at their positions: nodes new or moved are written again; nodes still at
-    their place with any score other than influence changed get their scores in one statement;
-    the others (most) only get their influence, in another."""
+    their place with any score other than influence and two-step reach changed get their scores
+    in one statement; the others (most) only get their influence and reach, in another (a hub's
+    lines parted change the reach of everyone next to it, so that is most nodes some days)."""
     n, n_old = len(keys), len(stored.node_keys)
     common = min(n, n_old)
     bk = scores.by_kind
@@ -759,7 +760,6 @@ def _store_node_changes(
         & (info.org_id[c] == stored.org_id[c])
         & (scores.community[c] == stored.community[c])
         & (scores.brokerage[c] == stored.brokerage[c])
-        & (scores.reach2[c] == stored.reach2[c])
         & (np.round(scores.x[c], 2) == stored.x[c])
         & (np.round(scores.y[c], 2) == stored.y[c])
         & (counts[c] == stored.counts[c]).all(axis=1)
@@ -781,7 +781,7 @@ def _store_node_changes(
             info.label[p], info.role[p] = texts[q]
     rescored = np.flatnonzero(in_place & ~steady)
     moved = np.flatnonzero(steady)
-    moved = moved[scores.pagerank[moved] != stored.pagerank[moved]]
+    moved = moved[(scores.pagerank[moved] != stored.pagerank[moved]) | (scores.reach2[moved] != stored.reach2[moved])]
     # Influence moves a little for nearly everyone each day: its index is built again rather than
     # kept up to date entry by entry, unless snapshots hold more nodes than are written.
     others = int(sum(Map.objects.exclude(pk=m.pk).values_list("node_count", flat=True)))
@@ -806,7 +806,7 @@ def _store_node_changes(
             "x": np.round(scores.x[rescored], 2).tolist(),
             "y": np.round(scores.y[rescored], 2).tolist(),
         })  # fmt: skip
-        _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist()})
+        _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist(), "reach2": scores.reach2[moved].tolist()})
 
 
 # graph_node's index by influence (models.Node), which the update sets aside while it writes.

@@ -285,37 +285,29 @@ def _stamp(m: Map) -> I64:
     )  # fmt: skip
 
 
-# What the cache holds, in this order, each as one record array written by np.save: the stamp,
-# the lines (their ends' keys are not kept: they follow from the nodes' keys and the positions),
-# the nodes, and the declared part (an empty array when not kept).
+# What the cache holds, in this order, each column an array written by np.save: its format, the
+# stamp, the lines' columns (their ends' keys are not kept: they follow from the nodes' keys and
+# the positions), the nodes' and, when kept, the declared part's (a flag before them says).
 _LINE_COLUMNS = ("row", "src", "dst", "kind", "weight", "evidence", "first", "last", "basis")
-_CACHE_VERSION = 2
+_DECLARED_COLUMNS = ("row", *_FIELDS)
+_CACHE_VERSION = 3
 
 
-def _packed(columns: dict[str, npt.NDArray[np.generic]]) -> npt.NDArray[np.void]:
-    """Columns of equal length as one record array, each whole-number column in the narrowest
-    type that holds its values (a kind fits a byte, a position four): less to write and read."""
-    n = len(next(iter(columns.values())))
-    fields: list[tuple[str, Any, tuple[int, ...]]] = []
-    for name, col in columns.items():
-        dtype = col.dtype
-        if dtype.kind == "i" and col.size:
-            lo, hi = int(col.min()), int(col.max())
-            dtype = next(
-                (np.dtype(t) for t in (np.int8, np.int16, np.int32) if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max),
-                dtype,
-            )
-        fields.append((name, dtype, col.shape[1:]))
-    packed = np.empty(n, dtype=fields)
-    for name, col in columns.items():
-        packed[name] = col
-    return packed
+def narrow(col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A whole-number column in the narrowest type that holds its values (a kind fits a byte, a
+    position four): less to write and read. Other columns as they are."""
+    if col.dtype.kind != "i" or not col.size:
+        return col
+    lo, hi = int(col.min()), int(col.max())
+    for t in (np.int8, np.int16, np.int32):
+        if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max:
+            return col.astype(t)
+    return col
 
 
-def _unpacked(packed: npt.NDArray[np.void], name: str) -> npt.NDArray[Any]:
-    """One column of a record array, contiguous, in int64 or float64 as the update computes."""
-    col = packed[name]
-    return np.ascontiguousarray(col, dtype=np.float64 if col.dtype.kind == "f" else np.int64)
+def widen(col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A column read back, in int64 or float64 as the update computes."""
+    return col.astype(np.float64 if col.dtype.kind == "f" else np.int64, copy=False)
 
 
 def save_cache(
@@ -335,17 +327,15 @@ def save_cache(
     path = _cache_path(m)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    line_cols: dict[str, npt.NDArray[np.generic]] = {"row": row, "src": src, "dst": dst}
-    line_cols.update({k: getattr(lines, k) for k in _LINE_COLUMNS[3:]})
+    columns: list[npt.NDArray[Any]] = [np.array([_CACHE_VERSION], dtype=np.int64), _stamp(m), row, src, dst]
+    columns += [getattr(lines, k) for k in _LINE_COLUMNS[3:]]
+    columns += [nodes[k] for k in NODE_FIELDS]
+    columns.append(np.array([declared is not None]))
+    if declared is not None:
+        columns += [declared[1], *(getattr(declared[0], k) for k in _FIELDS)]
     with tmp.open("wb") as f:
-        np.save(f, np.array([_CACHE_VERSION], dtype=np.int64))
-        np.save(f, _stamp(m))
-        np.save(f, _packed(line_cols))
-        np.save(f, _packed(dict(nodes)))
-        if declared is None:
-            np.save(f, np.empty(0, dtype=np.int64))
-        else:
-            np.save(f, _packed({"row": declared[1], **{k: getattr(declared[0], k) for k in _FIELDS}}))
+        for col in columns:
+            np.save(f, narrow(np.asarray(col)))
     tmp.replace(path)
     for other in path.parent.glob("lines-*.np[yz]"):
         if other != path:
@@ -372,30 +362,27 @@ def _read_cache(m: Map) -> Cached | None:
         return None
     try:
         with path.open("rb") as f:
-            version = np.load(f)
-            if version.tolist() != [_CACHE_VERSION] or not np.array_equal(np.load(f), _stamp(m)):
+            if widen(np.load(f)).tolist() != [_CACHE_VERSION] or not np.array_equal(widen(np.load(f)), _stamp(m)):
                 return None
-            packed_lines, packed_nodes, packed_declared = np.load(f), np.load(f), np.load(f)
-        row, src, dst = (_unpacked(packed_lines, k) for k in ("row", "src", "dst"))
-        nodes = {k: _unpacked(packed_nodes, k) for k in NODE_FIELDS}
-        declared = None
-        if packed_declared.dtype.names is not None:
-            declared = (
-                Keyed(*(_unpacked(packed_declared, k) for k in _FIELDS)),
-                _unpacked(packed_declared, "row"),
-            )
-    except (OSError, ValueError, KeyError, EOFError):
+            line = {k: widen(np.load(f)) for k in _LINE_COLUMNS}
+            nodes = {k: widen(np.load(f)) for k in NODE_FIELDS}
+            declared = None
+            if bool(np.load(f)[0]):
+                decl = {k: widen(np.load(f)) for k in _DECLARED_COLUMNS}
+                declared = (Keyed(*(decl[k] for k in _FIELDS)), decl["row"])
+    except (OSError, ValueError, KeyError, EOFError, IndexError):
         return None
+    row, src, dst = line["row"], line["src"], line["dst"]
     if len(row) != m.line_count or (len(src) and int(max(src.max(), dst.max())) >= m.node_count):
         return None
     if any(len(v) != m.node_count for v in nodes.values()):
         return None
     # The lines' ends by key, from the nodes' keys (undirected lines: the smaller key first).
-    kind = _unpacked(packed_lines, "kind")
+    kind = line["kind"]
     a, b = nodes["node_keys"][src], nodes["node_keys"][dst]
     swap = ~np.isin(kind, list(build.DIRECTED_LINES)) & (a > b)
     a, b = np.where(swap, b, a), np.where(swap, a, b)
-    lines = Keyed(kind, a, b, *(_unpacked(packed_lines, k) for k in _LINE_COLUMNS[4:]))
+    lines = Keyed(kind, a, b, *(line[k] for k in _LINE_COLUMNS[4:]))
     return Cached(lines, row, src, dst, nodes, declared)
 
 

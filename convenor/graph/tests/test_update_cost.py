@@ -175,11 +175,11 @@ def test_the_kept_arrays_are_narrow_and_exact() -> None:
         "weight": np.array([0.5, 1e-9, 3.25]),
         "counts": np.array([[1, 2], [3, 4], [5, 300]], dtype=np.int64),
     }
-    packed = update._packed(cols)
-    assert packed.dtype["kind"] == np.int8 and packed.dtype["pos"] == np.int32
-    assert packed.dtype["basis"] == np.int64 and packed.dtype["row"] == np.int64
+    narrow = {name: update.narrow(col) for name, col in cols.items()}
+    assert narrow["kind"].dtype == np.int8 and narrow["pos"].dtype == np.int32 and narrow["counts"].dtype == np.int16
+    assert narrow["basis"].dtype == np.int64 and narrow["row"].dtype == np.int64
     for name, col in cols.items():
-        back = update._unpacked(packed, name)
+        back = update.widen(narrow[name])
         assert back.dtype == col.dtype and back.flags.c_contiguous and np.array_equal(back, col), name
 
 
