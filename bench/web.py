@@ -9,7 +9,8 @@ PostgreSQL, index them as they are inserted; on SQLite the index is then merged 
 segment, as `convenor spaces optimize-search` does after a bulk import). It also creates
 sessions for 50 demo customers (giving an account to those the demo left without one).
 Each logged-in request sends that customer's session and CSRF cookies, as their browser
-does after a first page.
+does after a first page, and every request says it takes gzip, as every browser does (the
+kept pages are sent compressed: convenor/web/gzipped.py).
 
 Then ``convenor serve`` (waitress, CONVENOR_DEBUG=0) runs on a free loopback port and
 ``wrk`` loads, one after the other, after a short warm-up each:
@@ -80,9 +81,9 @@ request = function()
   i = i % #paths + 1
   if #cookies > 0 then
     j = j % #cookies + 1
-    return wrk.format("GET", paths[i], {["Cookie"] = cookies[j]})
+    return wrk.format("GET", paths[i], {["Cookie"] = cookies[j], ["Accept-Encoding"] = "gzip, deflate, br"})
   end
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], {["Accept-Encoding"] = "gzip, deflate, br"})
 end
 done = function(summary, latency, requests)
   local e = summary.errors

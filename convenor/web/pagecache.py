@@ -39,10 +39,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from convenor.core import access
 from convenor.core.memo import Memo
 from convenor.spaces.models import Visibility
+from convenor.web import gzipped
 
 TTL = 300  # seconds
 PREFIX = "convenor:page:"
@@ -148,13 +150,20 @@ def serve(request: HttpRequest, cache_key: str, render: Callable[[], HttpRespons
     holds nothing of this visitor's (no cookie set, no CSRF token used)."""
     hit = cache.get(cache_key)
     if hit is not None:
-        content, content_type = hit
-        response = HttpResponse(content, content_type=content_type)
+        kept, content_type = hit
+        response = gzipped.response(request, [kept])
+        response["Content-Type"] = content_type
         response["X-Convenor-Cache"] = "hit"
         return response
     response = render()
     personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
     if response.status_code == 200 and not response.streaming and not personal:
-        cache.set(cache_key, (response.content, response["Content-Type"]), ttl)
+        # Kept compressed too (gzipped.py), for the clients that take it: all browsers.
+        kept = gzipped.deflate(response.content)
+        cache.set(cache_key, (kept, response["Content-Type"]), ttl)
+        if gzipped.accepts(request):
+            response.content = gzipped.join([kept])
+            response["Content-Encoding"] = "gzip"
         response["X-Convenor-Cache"] = "miss"
+        patch_vary_headers(response, ("Accept-Encoding",))
     return response

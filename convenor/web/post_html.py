@@ -26,6 +26,10 @@ from django.utils.safestring import SafeString, mark_safe
 from convenor.spaces.models import Post
 
 _SENTINEL = 987654321
+# The id of the form every reaction button on a thread page submits (thread_detail.html):
+# one form with the reader's CSRF token for the page, not one per post, so the posts hold
+# nothing of the reader's and are kept, compressed, for every reader (views_spaces.py).
+REACT_FORM = "reactions-form"
 
 
 @dataclass
@@ -96,7 +100,6 @@ def render_posts(
     locked: bool,
     logged_in: bool,
     page_number: int,
-    path: str,
     csrf_token: str,
 ) -> SafeString:
     """The ``<article>`` of every row, joined."""
@@ -106,7 +109,6 @@ def render_posts(
         locked=locked,
         logged_in=logged_in,
         page_number=page_number,
-        path=path,
         csrf_token=csrf_token,
     )
     return mark_safe("".join(parts))  # noqa: S308  # every interpolated value is escaped or sanitised HTML
@@ -119,15 +121,12 @@ def render_post_list(
     locked: bool,
     logged_in: bool,
     page_number: int,
-    path: str,
     csrf_token: str,
 ) -> list[str]:
     """The ``<article>`` of every row, one string each (escaped, but not marked safe)."""
     urls = Urls.build()
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">' if logged_in else ""
-    page_query = f"?page={page_number}" if page_number > 1 else ""
     reply_query = f"page={page_number}&amp;" if page_number > 1 else ""
-    path_html = escape(path)
     months: dict[int, str] = {}
     out: list[str] = []
     for row in rows:
@@ -152,16 +151,17 @@ def render_post_list(
         accepted_badge = '<span class="badge badge-ok">✓ Accepted answer</span>' if accepted else ""
         chips = row.chips
         if logged_in:
+            # The buttons submit the page's one reactions form (REACT_FORM, with the token)
+            # to this post's address; the reaction then comes back to the post (post_url).
+            react = urls.react(pk)
             buttons = "".join(
-                f'<button type="submit" name="kind" value="{c.kind}" class="chip{" mine" if c.mine else ""}" '
+                f'<button form="{REACT_FORM}" formaction="{react}" name="kind" '
+                f'value="{c.kind}" class="chip{" mine" if c.mine else ""}" '
                 f'aria-pressed="{"true" if c.mine else "false"}"><span aria-hidden="true">{c.emoji}</span> '
                 f"{c.name}{f' <strong>{c.count}</strong>' if c.count else ''}</button>"
                 for c in chips
             )
-            reactions = (
-                f'<form method="post" action="{urls.react(pk)}" class="reactions">{csrf}'
-                f'<input type="hidden" name="next" value="{path_html}{page_query}#post-{pk}">{buttons}</form>'
-            )
+            reactions = f'<span class="reactions">{buttons}</span>'
         else:
             shown_chips = "".join(
                 f'<span class="chip"><span aria-hidden="true">{c.emoji}</span> {c.name} '

@@ -48,7 +48,7 @@ from convenor.spaces.models import (
     ThreadKind,
     Visibility,
 )
-from convenor.web import calendar_links, forms, forms_spaces, pagecache
+from convenor.web import calendar_links, forms, forms_spaces, gzipped, pagecache
 from convenor.web import context as context_processors
 from convenor.web.csrf import get_token
 from convenor.web.post_html import (
@@ -555,7 +555,6 @@ def _own_posts(
         locked=thread.locked,
         logged_in=logged_in,
         page_number=page.number,
-        path=request.path,
         # Only a logged-in viewer has forms on the posts; a visitor's page holds no token.
         csrf_token=get_token(request) if logged_in else "",
     )
@@ -589,14 +588,22 @@ def _viewer_marks(thread: Thread, member_id: int) -> dict[int, list[str]] | None
 
 # Posts as UTF-8: the page has emoji, so as str each character takes 4 bytes, and every
 # copy, join and replace for each reader moved four times as much memory.
-# Each post is cut where the reader's CSRF token goes, so it is put in while joining them.
-SharedPosts = tuple[int, int, list[tuple[int, int]], list[list[bytes]], list[PagePost]]
+# They hold nothing of the reader's (the reactions' one form with the token is the page's:
+# post_html.REACT_FORM), so they are also kept compressed (gzipped.py): in groups of
+# POST_GROUP, which a reader with nothing of theirs in a group gets as they are kept, and
+# each on its own, for the other posts of a group where one is the reader's.
+SharedPosts = tuple[
+    int, int, list[tuple[int, int]], list[gzipped.Deflated], list[gzipped.Deflated | None], list[PagePost]
+]
+POST_GROUP = 10
+_CSRF = CSRF_SLOT.encode()
 
 
 def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
     """The page's published posts rendered for "any reader" (see _shared_posts), kept under
     the thread's version: (count, page number, (post id, author id) per post, each post's
-    HTML in UTF-8 cut at CSRF_SLOT, the posts as the feedback partial lists them)."""
+    HTML in UTF-8 and compressed, each group of POST_GROUP posts compressed (None if one of
+    them holds a CSRF_SLOT), the posts as the feedback partial lists them)."""
     raw_page = request.GET.get("page", "")
     key = pagecache.key(
         "thread-posts-cut",
@@ -619,41 +626,50 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
             locked=thread.locked,
             logged_in=True,
             page_number=page.number,
-            path=request.path,
             csrf_token=CSRF_SLOT,
         )
         ids = [(r.post.pk, r.post.author_id) for r in rows]
-        encoded = [segment.encode().split(CSRF_SLOT.encode()) for segment in segments]
-        entry = (page.paginator.count, page.number, ids, encoded, page_posts(r.post for r in rows))
+        encoded = [gzipped.deflate(segment.encode()) for segment in segments]
+        groups: list[gzipped.Deflated | None] = []
+        for start in range(0, len(encoded), POST_GROUP):
+            text = b"".join(post.plain for post in encoded[start : start + POST_GROUP])
+            groups.append(None if _CSRF in text else gzipped.deflate(text))
+        entry = (page.paginator.count, page.number, ids, encoded, groups, page_posts(r.post for r in rows))
         pagecache.kept_set(key, entry, pagecache.TTL)
     return entry
 
 
 def _personal_posts(
     entry: SharedPosts, thread: Thread, mine: dict[int, list[str]], me_pk: int | None, token: str
-) -> list[bytes]:
-    """The kept posts made the reader's (UTF-8, in pieces to be joined with the rest of the
-    page in one pass): their reactions pressed, Edit on their own posts while the thread is
-    open, and their CSRF `token` (escaped)."""
-    _, _, ids, segments, _ = entry
+) -> list[gzipped.Part]:
+    """The kept posts made the reader's, in parts to be joined with the rest of the page in
+    one pass (gzipped.join or .plain): their reactions pressed, Edit on their own posts
+    while the thread is open, and their CSRF `token` (escaped) where a post holds the slot.
+    A group of posts with nothing of theirs is the kept, compressed one; in the others, the
+    posts that are not theirs are, each on its own."""
+    _, _, ids, posts, groups, _ = entry
     may_edit = me_pk is not None and not thread.locked
-    edit: Callable[[int | str], str] | None = None
+    edit = _url_for("web:post_edit") if may_edit else None
     mark = token.encode()
-    if not mine and not (may_edit and any(author_id == me_pk for _, author_id in ids)):
-        # Nothing of theirs on this page (most readers of a long thread): the token only.
-        return [mark.join(pieces) for pieces in segments]
-    parts: list[bytes] = []
-    for (pk, author_id), pieces in zip(ids, segments, strict=True):
-        kinds = mine.get(pk)
-        own = may_edit and author_id == me_pk
-        if kinds or own:
-            if own and edit is None:
-                edit = _url_for("web:post_edit")
-            url = edit(pk) if edit is not None and own else None
-            text = personalise(CSRF_SLOT.join(p.decode() for p in pieces), mine=kinds or (), edit_url=url)
-            parts.append(text.replace(CSRF_SLOT, token).encode())
+    parts: list[gzipped.Part] = []
+    for g, group in enumerate(groups):
+        start = g * POST_GROUP
+        members = range(start, min(start + POST_GROUP, len(posts)))
+        theirs = {i for i in members if mine.get(ids[i][0]) or (edit is not None and ids[i][1] == me_pk)}
+        if group is not None and not theirs:
+            parts.append(group)
             continue
-        parts.append(mark.join(pieces))
+        for i in members:
+            post = posts[i]
+            if i in theirs:
+                pk, author_id = ids[i]
+                url = edit(pk) if edit is not None and author_id == me_pk else None
+                text = personalise(post.plain.decode(), mine=mine.get(pk) or (), edit_url=url).encode()
+                parts.append(text.replace(_CSRF, mark))
+            elif _CSRF in post.plain:
+                parts.append(post.plain.replace(_CSRF, mark))
+            else:
+                parts.append(post)
     return parts
 
 
@@ -674,10 +690,10 @@ def _shared_posts(
             return None
         mine = marks
     entry = _shared_entry(request, thread)
-    count, number, _, _, idea_posts = entry
+    count, number, _, _, _, idea_posts = entry
     token = escape(get_token(request))
     posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None, token)
-    html = mark_safe(b"".join(posts).decode())  # noqa: S308  # escaped in render_post_list
+    html = mark_safe(gzipped.plain(posts).decode())  # noqa: S308  # escaped in render_post_list
     return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
 
 
@@ -719,14 +735,15 @@ _SLOTS = re.compile(
 
 def _fill(
     request: HttpRequest,
-    skeleton: list[bytes],
+    skeleton: list[gzipped.Part],
     facts: selectors.ReaderFacts,
-    slots: dict[str, bytes],
+    slots: dict[str, gzipped.Part],
     token: str,
-    posts: list[bytes] | None = None,
+    posts: list[gzipped.Part] | None = None,
 ) -> HttpResponse:
     """The kept page with this reader's things in its slots, their CSRF `token` (escaped),
-    and in the posts' slot the pieces of `posts` (_personal_posts)."""
+    and in the posts' slot the parts of `posts` (_personal_posts); gzip-compressed from its
+    kept compressed parts when the client takes it (gzipped.py)."""
     user = request.user
     unread = context_processors.unread_from(user, total=facts.unread, about_spaces=facts.unread_about_spaces)
     slots[SLOT_USERNAV] = context_processors.usernav(
@@ -739,25 +756,32 @@ def _fill(
     # All in UTF-8 (see SharedPosts); the token is ASCII. The posts already hold it
     # (_personal_posts): 100 of them are most of the page, not to be searched again.
     csrf = CSRF_SLOT.encode()
-    values = {slot.encode(): value.replace(csrf, token.encode()) for slot, value in slots.items()}
+    values: dict[bytes, gzipped.Part] = {
+        slot.encode(): value if isinstance(value, gzipped.Deflated) else value.replace(csrf, token.encode())
+        for slot, value in slots.items()
+    }
     values[csrf] = token.encode()
     # The skeleton alternates kept text and slot names (_render_skeleton), and the posts
-    # come in pieces: the whole page is joined once.
-    out: list[bytes] = []
+    # come in parts: the whole page is joined once.
+    out: list[gzipped.Part] = []
     posts_slot = SLOT_POSTS.encode()
     for piece in skeleton:
-        if piece == posts_slot and posts is not None:
+        if isinstance(piece, gzipped.Deflated):
+            out.append(piece)
+        elif piece == posts_slot and posts is not None:
             out += posts
         else:
             out.append(values.get(piece, piece))
-    return HttpResponse(b"".join(out))
+    return gzipped.response(request, out)
 
 
-def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> list[bytes]:
+def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any]) -> list[gzipped.Part]:
     """The page rendered with slots for the reader's things (see above), cut at the slots:
-    kept text and slot names in turn."""
+    kept text (compressed: gzipped.deflate) and slot names in turn."""
     context = {**context, "usernav_slot": mark_safe(SLOT_USERNAV), "csrf_token": CSRF_SLOT}  # noqa: S308  # a constant
-    return _SLOTS.split(get_template(template).render(context, request).encode())
+    pieces = _SLOTS.split(get_template(template).render(context, request).encode())
+    # re.split puts the slot names it cut at at the odd places.
+    return [piece if i % 2 or not piece else gzipped.deflate(piece) for i, piece in enumerate(pieces)]
 
 
 def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | None:
@@ -791,9 +815,9 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
         thread.author_id == facts.member_id,
         facts.thread_has_ideas,
     )
-    kept: tuple[list[bytes], str] | None = pagecache.kept_get(key)
+    kept: tuple[list[gzipped.Part], gzipped.Part] | None = pagecache.kept_get(key)
     if kept is None:
-        count, number, _, _, idea_posts = entry
+        count, number, _, _, _, idea_posts = entry
         page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
         # The feedback partial as any logged-in reader sees it when no post is linked to an
         # idea (only the "make an idea" list, from the kept posts).
@@ -829,15 +853,16 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
                 "ideas_slot": mark_safe(SLOT_IDEAS),  # noqa: S308  # a constant
             },
         )
-        kept = (skeleton, ideas)
+        encoded = ideas.encode()
+        kept = (skeleton, encoded if _CSRF in encoded else gzipped.deflate(encoded))
         # Kept only if no post was linked to an idea meanwhile: the partial would show the
         # ideas this reader's boards let them see, to readers who may not.
         if not selectors.thread_has_idea_links(thread_id=thread.pk):
             pagecache.kept_set(key, kept, pagecache.TTL)
-    skeleton, ideas = kept
+    skeleton, ideas_part = kept
     if facts.thread_has_ideas:
         # Some post is linked to an idea: which ideas this reader sees depends on their boards.
-        count, number, _, _, idea_posts = entry
+        count, number, _, _, _, idea_posts = entry
         ideas = get_template("web/feedback/_thread_ideas.html").render(
             {
                 "thread": thread,
@@ -846,9 +871,10 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
                 "request": request,
             }
         )
+        ideas_part = ideas.encode()
     token = escape(get_token(request))
     posts = _personal_posts(entry, thread, mine, facts.member_id, token)
-    return _fill(request, skeleton, facts, {SLOT_IDEAS: ideas.encode()}, token, posts)
+    return _fill(request, skeleton, facts, {SLOT_IDEAS: ideas_part}, token, posts)
 
 
 def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResponse | None:
@@ -878,7 +904,7 @@ def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResp
         facts.state,
         access.can_create_event(user, frame=Frame.COMMUNITY, space=None),
     )
-    skeleton: list[bytes] | None = pagecache.kept_get(key)
+    skeleton: list[gzipped.Part] | None = pagecache.kept_get(key)
     if skeleton is None:
         skeleton = _render_skeleton(
             request,
@@ -899,7 +925,7 @@ def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResp
             },
         )
         pagecache.kept_set(key, skeleton, SPACE_PAGE_TTL)
-    slots: dict[str, bytes] = {}
+    slots: dict[str, gzipped.Part] = {}
     if personal_feed:
         slots[SLOT_FEED] = escape(calendar_links.space_feed_url(user, space) or "").encode()
     return _fill(request, skeleton, facts, slots, escape(get_token(request)))

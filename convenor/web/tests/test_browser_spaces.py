@@ -190,3 +190,26 @@ def test_post_reply_mention_notification_search_and_privacy(browser: Any, live_s
         _shot(admin, "organization_private_space")
     finally:
         admin_ctx.close()
+
+
+def test_a_reader_reacts_on_a_compressed_kept_thread_page(browser: Any, live_server: Any, scene: Scene) -> None:
+    """The posts' reaction buttons submit the page's one form (post_html.REACT_FORM), and the
+    page arrives gzip-compressed from its kept parts (gzipped.py)."""
+    base = live_server.url
+    welcome = Thread.objects.get(title="Welcome to the users lounge")
+    reply = post_reply(thread=welcome, author=scene.world.acme_member, body="Hello from Acme.")
+    ctx, gus = _login(browser, base, "gus@globex.example")
+    try:
+        for _ in range(2):  # kept on the first view, made Gus's from the kept parts on the second
+            response = gus.goto(f"{base}/threads/{welcome.pk}/")
+            assert response is not None and response.headers.get("content-encoding") == "gzip"
+        chip = gus.locator(f"#post-{reply.pk} button[value=like]")
+        assert chip.get_attribute("aria-pressed") == "false"
+        chip.click()
+        gus.wait_for_url(f"**/threads/{welcome.pk}/#post-{reply.pk}")
+        pressed = gus.locator(f"#post-{reply.pk} button[value=like]")
+        assert pressed.get_attribute("aria-pressed") == "true" and pressed.inner_text().endswith("1")
+        assert gus.locator(".flash, .messages .error").count() == 0
+        _shot(gus, "thread_page_reacted")
+    finally:
+        ctx.close()

@@ -1,0 +1,108 @@
+"""Pages sent gzip-compressed, assembled from parts compressed once.
+
+The pages kept for readers (views_spaces.py: a thread page's posts and the page around them,
+the space page) are the same for every reader but for a few small things of theirs. Every
+browser asks for gzip, and compressed, a thread page of 100 posts is some 20 KB instead of
+180 KB; but compressing it for each reader would cost more than building it. So the kept
+parts are compressed once, when they are kept (``deflate``), and a reader's page is their
+compressed parts with the reader's own bytes between them (``join``): a valid gzip stream
+without compressing the page again.
+
+How: each kept part is compressed on its own into raw deflate blocks ended by a sync flush,
+so it ends on a byte boundary and refers to nothing before it; such block runs may follow one
+another in one stream. A reader's own bytes go in as stored (uncompressed) blocks, or, when
+they are long, compressed there and then at the fastest level. A final empty block, the CRC-32
+of the whole text and its length end the stream (RFC 1951 and 1952).
+
+Pages that hold a secret compressed next to text an attacker chooses can leak it (BREACH):
+the only secret on these pages, the CSRF token, is masked afresh for each response (Django's
+``get_token``), which is Django's own defence for that.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+# Magic, deflate, no flags, no time, no extra flags, OS unknown.
+_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+# A final, empty block with the fixed codes: what ends a run of sync-flushed blocks.
+_LAST_BLOCK = b"\x03\x00"
+# A reader's own bytes up to this length go in stored (at most 65,535 in one block); longer
+# ones are compressed for the page.
+FRESH_STORED_MAX = 2048
+# As Django's GZipMiddleware reads Accept-Encoding.
+_ACCEPTS = re.compile(r"\bgzip\b")
+
+
+class Deflated(NamedTuple):
+    """A kept part: its text and the same text as raw deflate blocks (see above)."""
+
+    plain: bytes
+    data: bytes
+
+
+def deflate(plain: bytes, level: int = 6) -> Deflated:
+    """`plain` compressed on its own, to be joined with other parts (level 6: gzip's own)."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return Deflated(plain, compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+def _fresh(plain: bytes) -> bytes:
+    """A reader's own bytes as deflate blocks: stored when short, else compressed at once."""
+    if len(plain) > FRESH_STORED_MAX:
+        return deflate(plain, level=1).data
+    # A stored block: its 3 header bits (not final, type 00) padded to a byte, then the
+    # length and its complement, then the bytes themselves.
+    return b"\x00" + struct.pack("<HH", len(plain), len(plain) ^ 0xFFFF) + plain
+
+
+Part = bytes | Deflated
+
+
+def join(parts: Iterable[Part]) -> bytes:
+    """The gzip stream of the parts' texts one after the other."""
+    out = [_HEADER]
+    crc = 0
+    size = 0
+    for part in parts:
+        if isinstance(part, Deflated):
+            plain = part.plain
+            out.append(part.data)
+        else:
+            plain = part
+            if not plain:
+                continue
+            out.append(_fresh(plain))
+        crc = zlib.crc32(plain, crc)
+        size += len(plain)
+    out.append(_LAST_BLOCK)
+    out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return b"".join(out)
+
+
+def plain(parts: Iterable[Part]) -> bytes:
+    """The parts' texts joined, for a client that does not take gzip."""
+    return b"".join(p.plain if isinstance(p, Deflated) else p for p in parts)
+
+
+def accepts(request: HttpRequest) -> bool:
+    """Whether the client takes a gzip-compressed response."""
+    return bool(_ACCEPTS.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def response(request: HttpRequest, parts: Sequence[Part]) -> HttpResponse:
+    """An HTML page made of `parts`: compressed when the client takes gzip."""
+    if accepts(request):
+        out = HttpResponse(join(parts))
+        out["Content-Encoding"] = "gzip"
+    else:
+        out = HttpResponse(plain(parts))
+    patch_vary_headers(out, ("Accept-Encoding",))
+    return out
