@@ -451,8 +451,8 @@ def update_map(
         warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
 
     t = time.perf_counter()
-    changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, start=start, end=end,
-                            last_id=last_id)  # fmt: skip
+    changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, (same, at_new), start=start,
+                            end=end, last_id=last_id)  # fmt: skip
     seconds["store"] = time.perf_counter() - t
     m.refresh_from_db()
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
@@ -559,6 +559,8 @@ class LineDiff:
     kept_rows: np.ndarray  # over the stored lines
     added: np.ndarray  # over the merged lines: not on the stored map
     removed: np.ndarray  # over the stored lines: not on the updated map
+    stored_at: build.I64  # over the merged lines: the stored line it is (same identity), -1 for none
+    in_place: build.I64  # those of `write` whose stored row stays (same ends, same positions): updated
 
 
 def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: update.Sorted, pos: build.I64) -> LineDiff:
@@ -593,7 +595,14 @@ def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: updat
     kept_rows[at[same]] = True
     removed = np.ones(len(stored.lines), dtype=bool)
     removed[at[hit]] = False
-    return LineDiff(src, dst, undirected, weight, np.flatnonzero(~same), kept_rows, ~hit, removed)
+    # A line whose figures changed but whose ends kept their positions keeps its row: its figures
+    # are updated in place, which touches none of the line indexes (a delete and an insert touch
+    # all three, at random places).
+    placed = hit & ~same
+    p = np.flatnonzero(placed)
+    placed[p] = (src[p] == stored.line_src[at[p]]) & (dst[p] == stored.line_dst[at[p]])
+    write = np.flatnonzero(~same)
+    return LineDiff(src, dst, undirected, weight, write, kept_rows, ~hit, removed, at, np.flatnonzero(placed))
 
 
 def _previous(
@@ -648,6 +657,7 @@ def _store_update(
     info: build.NodeInfo,
     scores: analytics.Scores,
     declared: update.Keyed,
+    declared_same: tuple[np.ndarray, build.I64],
     *,
     start: datetime,
     end: datetime,
@@ -655,9 +665,15 @@ def _store_update(
 ) -> int:
     """Write the update in one transaction: the lines that changed (deleted and written again),
     all nodes (their scores moved), the declared part, and the map's window and watermark.
-    Returns how many lines were written."""
-    src, dst, undirected, weight, write = diff.src, diff.dst, diff.undirected, diff.weight, diff.write
-    drop = stored.line_row[~diff.kept_rows]
+    `declared_same` tells, for each stored declaration, whether it is in force now with the same
+    figures, and where among `declared`. Returns how many lines were written."""
+    src, dst, undirected, weight = diff.src, diff.dst, diff.undirected, diff.weight
+    stays = diff.kept_rows.copy()
+    stays[diff.stored_at[diff.in_place]] = True
+    drop = stored.line_row[~stays]
+    inserted = np.ones(len(merged.kind), dtype=bool)
+    inserted[diff.in_place] = False
+    write = diff.write[inserted[diff.write]]  # new rows; the others in place
     order = np.argsort(pos)  # merged node index by map position
     with transaction.atomic():
         locked = (
@@ -689,18 +705,15 @@ def _store_update(
             strict=True,
         )
         bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
+        _update_lines(stored.line_row[diff.stored_at[diff.in_place]], merged, diff.in_place, weight)
         known, at_old = update.match(merged.keys, stored.node_keys)
         was = np.where(known, at_old, -1)[order]  # each position's stored position, -1 for new nodes
         info_at, scores_at = _permute_info(info, order), _permute_scores(scores, order)
         _store_node_changes(m, stored, merged.keys[order], info_at, scores_at, was)
         # The declared part: only the declarations that changed.
-        decl_u = update.universe_of(declared, stored.declared)
-        hit_d, at_d = update.match(update.line_ids(declared, decl_u), update.line_ids(stored.declared, decl_u))
-        same_d = hit_d.copy()
-        if hit_d.any():
-            same_d[hit_d] = update.same_values(declared.take(hit_d), stored.declared.take(at_d[hit_d]))
-        kept_d = np.zeros(len(stored.declared), dtype=bool)
-        kept_d[at_d[same_d]] = True
+        kept_d, at_d = declared_same
+        same_d = np.zeros(len(declared), dtype=bool)
+        same_d[at_d[kept_d]] = True
         _delete_rows(DeclaredLine._meta.db_table, stored.declared_row[~kept_d])
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {DeclaredLine._meta.db_table}")  # noqa: S608  # fixed table name
@@ -721,22 +734,62 @@ def _store_update(
     if new_rows is None:
         update.drop_cache(m)
     else:
-        kept = diff.kept_rows
-        written = update.keyed(merged).take(write)
-        written.weight = weight[write]
+        # In the merged lines' order, that of their identities: the next update's look-ups among
+        # them then start from sorted ids.
+        row = np.empty(len(merged.kind), dtype=np.int64)
+        kept = np.ones(len(merged.kind), dtype=bool)
+        kept[write] = False
+        row[kept] = stored.line_row[diff.stored_at[kept]]  # unchanged or updated in place
+        row[write] = new_rows
+        lines = update.keyed(merged)
+        lines.weight = weight
         update.save_cache(
             m,
-            update.concat(stored.lines.take(kept), written),
-            np.concatenate([stored.line_row[kept], new_rows]),
-            np.concatenate([stored.line_src[kept], src[write]]),
-            np.concatenate([stored.line_dst[kept], dst[write]]),
+            lines,
+            row,
+            src,
+            dst,
             update.node_arrays(merged.keys[order], info_at.org_id, scores_at),
             None if new_decl is None else (
                 update.concat(stored.declared.take(kept_d), declared.take(~same_d)),
                 np.concatenate([stored.declared_row[kept_d], new_decl]),
             ),
         )  # fmt: skip
-    return len(write)
+    return len(diff.write)
+
+
+LINES_TABLE = "graph_update_lines"
+
+
+def _update_lines(rows: build.I64, merged: build.Lines, at: build.I64, weight: build.F64) -> None:
+    """Set the figures (weight, first and last seen, evidence, basis) of the stored lines `rows`
+    to those of the merged lines `at`, through a temporary table and one UPDATE."""
+    if not len(rows):
+        return
+    line_t = Line._meta.db_table
+    when = "TIMESTAMP WITH TIME ZONE" if connection.vendor == "postgresql" else "TEXT"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {LINES_TABLE} (id BIGINT PRIMARY KEY, weight DOUBLE PRECISION,"
+            f" first_seen {when}, last_seen {when}, evidence INTEGER, basis BIGINT)"
+        )
+        values = zip(
+            rows.tolist(),
+            weight[at].tolist(),
+            epoch_texts(merged.first[at]),
+            epoch_texts(merged.last[at]),
+            merged.evidence[at].tolist(),
+            merged.basis[at].tolist(),
+            strict=True,
+        )
+        bulk_insert(LINES_TABLE, ("id", "weight", "first_seen", "last_seen", "evidence", "basis"), values)
+        cols = ("weight", "first_seen", "last_seen", "evidence", "basis")
+        cursor.execute(
+            f"UPDATE {line_t} SET {', '.join(f'{c} = u.{c}' for c in cols)} FROM {LINES_TABLE} u"  # noqa: S608  # fixed table and column names
+            f" WHERE {line_t}.id = u.id"
+        )
+        cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
 
 
 def _store_node_changes(

@@ -301,3 +301,31 @@ def test_the_updates_communities_move_only_what_changed_and_never_lose_modularit
     g = ig.Graph(n=lines.n, edges=analytics.edge_list(lines.src, lines.dst), directed=False)
     weights = np.log1p(lines.weight).tolist()
     assert g.modularity(got.tolist(), weights=weights) >= g.modularity(previous.tolist(), weights=weights) - 1e-12
+
+
+def test_a_line_whose_figures_changed_keeps_its_row(world: World, lounge: Space) -> None:
+    """A line gaining a day's activity, its ends in their places, is updated in place: same row
+    id, new figures, and no line deleted or written again for it; a new line is written."""
+    from convenor.activity.models import Verb
+    from convenor.activity.services import record
+    from convenor.graph.models import Line
+
+    a, c, g = world.admin_member, world.acme_member, world.globex_member
+    t = timezone.now() - timedelta(days=1)
+    record(actor=c, verb=Verb.REPLIED, target_member=a, origin_id="r1", occurred_at=t - timedelta(days=3))
+    record(actor=g, verb=Verb.MESSAGED, target_member=a, origin_id="m1", occurred_at=t - timedelta(days=2))
+    m = build_map(window_days=365, now=t).map
+    before = {(ln.kind, ln.source, ln.target): ln for ln in Line.objects.filter(map=m)}
+    record(actor=c, verb=Verb.REPLIED, target_member=a, origin_id="r2", occurred_at=t + timedelta(minutes=5))
+    record(actor=g, verb=Verb.MET, target_member=c, origin_id="m2", occurred_at=t + timedelta(minutes=6))
+    with _statements() as seen:
+        result = update_map(now=t + timedelta(hours=1))
+    assert result.lines_changed == 2
+    after = {(ln.kind, ln.source, ln.target): ln for ln in Line.objects.filter(map=m)}
+    grown = [k for k in before if after[k].evidence != before[k].evidence]
+    assert len(grown) == 1 and after[grown[0]].id == before[grown[0]].id
+    assert after[grown[0]].evidence == 2 and after[grown[0]].weight == 2 * before[grown[0]].weight
+    assert after[grown[0]].last_seen is not None and after[grown[0]].last_seen > before[grown[0]].last_seen  # type: ignore[operator]
+    assert len(after) == len(before) + 1
+    assert not [s for s in seen if s.startswith("DELETE FROM graph_line ")]
+    assert_cache_matches(Map.objects.get(label=""))
