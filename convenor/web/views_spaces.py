@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -592,18 +592,24 @@ def _viewer_marks(thread: Thread, member_id: int) -> dict[int, list[str]] | None
 # post_html.REACT_FORM), so they are also kept compressed (gzipped.py): in groups of
 # POST_GROUP, which a reader with nothing of theirs in a group gets as they are kept, and
 # each on its own, for the other posts of a group where one is the reader's.
-SharedPosts = tuple[
-    int, int, list[tuple[int, int]], list[gzipped.Deflated], list[gzipped.Deflated | None], list[PagePost]
-]
+class SharedPosts(NamedTuple):
+    total: int  # the thread's posts
+    number: int  # the page's
+    ids: list[int]  # each post's id, in the page's order
+    posts: list[gzipped.Deflated]  # each post of the page, its HTML in UTF-8, and compressed
+    groups: list[gzipped.Deflated | None]  # each POST_GROUP posts, None if one holds CSRF_SLOT
+    position: dict[int, int]  # post id: its place on the page
+    by_author: dict[int, list[int]]  # author id: the places of their posts
+    idea_posts: list[PagePost]  # the posts as the feedback partial lists them
+
+
 POST_GROUP = 10
 _CSRF = CSRF_SLOT.encode()
 
 
 def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
     """The page's published posts rendered for "any reader" (see _shared_posts), kept under
-    the thread's version: (count, page number, (post id, author id) per post, each post's
-    HTML in UTF-8 and compressed, each group of POST_GROUP posts compressed (None if one of
-    them holds a CSRF_SLOT), the posts as the feedback partial lists them)."""
+    the thread's version."""
     raw_page = request.GET.get("page", "")
     key = pagecache.key(
         "thread-posts-cut",
@@ -628,13 +634,24 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
             page_number=page.number,
             csrf_token=CSRF_SLOT,
         )
-        ids = [(r.post.pk, r.post.author_id) for r in rows]
+        by_author: dict[int, list[int]] = {}
+        for i, r in enumerate(rows):
+            by_author.setdefault(r.post.author_id, []).append(i)
         encoded = [gzipped.deflate(segment.encode()) for segment in segments]
         groups: list[gzipped.Deflated | None] = []
         for start in range(0, len(encoded), POST_GROUP):
             text = b"".join(post.plain for post in encoded[start : start + POST_GROUP])
             groups.append(None if _CSRF in text else gzipped.deflate(text))
-        entry = (page.paginator.count, page.number, ids, encoded, groups, page_posts(r.post for r in rows))
+        entry = SharedPosts(
+            total=page.paginator.count,
+            number=page.number,
+            ids=[r.post.pk for r in rows],
+            posts=encoded,
+            groups=groups,
+            position={r.post.pk: i for i, r in enumerate(rows)},
+            by_author=by_author,
+            idea_posts=page_posts(r.post for r in rows),
+        )
         pagecache.kept_set(key, entry, pagecache.TTL)
     return entry
 
@@ -647,24 +664,24 @@ def _personal_posts(
     while the thread is open, and their CSRF `token` (escaped) where a post holds the slot.
     A group of posts with nothing of theirs is the kept, compressed one; in the others, the
     posts that are not theirs are, each on its own."""
-    _, _, ids, posts, groups, _ = entry
-    may_edit = me_pk is not None and not thread.locked
-    edit = _url_for("web:post_edit") if may_edit else None
+    posts = entry.posts
+    # The places of the posts that are theirs: reacted to, or theirs to edit.
+    reacted = {entry.position[pk]: kinds for pk, kinds in mine.items() if kinds and pk in entry.position}
+    own = set(entry.by_author.get(me_pk, ())) if me_pk is not None and not thread.locked else set()
+    edit = _url_for("web:post_edit") if own else None
     mark = token.encode()
+    touched = {i // POST_GROUP for i in (*reacted, *own)}
     parts: list[gzipped.Part] = []
-    for g, group in enumerate(groups):
-        start = g * POST_GROUP
-        members = range(start, min(start + POST_GROUP, len(posts)))
-        theirs = {i for i in members if mine.get(ids[i][0]) or (edit is not None and ids[i][1] == me_pk)}
-        if group is not None and not theirs:
+    for g, group in enumerate(entry.groups):
+        if group is not None and g not in touched:
             parts.append(group)
             continue
-        for i in members:
+        for i in range(g * POST_GROUP, min((g + 1) * POST_GROUP, len(posts))):
             post = posts[i]
-            if i in theirs:
-                pk, author_id = ids[i]
-                url = edit(pk) if edit is not None and author_id == me_pk else None
-                text = personalise(post.plain.decode(), mine=mine.get(pk) or (), edit_url=url).encode()
+            if i in reacted or i in own:
+                pk = entry.ids[i]
+                url = edit(pk) if edit is not None and i in own else None
+                text = personalise(post.plain.decode(), mine=reacted.get(i, ()), edit_url=url).encode()
                 parts.append(text.replace(_CSRF, mark))
             elif _CSRF in post.plain:
                 parts.append(post.plain.replace(_CSRF, mark))
@@ -690,11 +707,10 @@ def _shared_posts(
             return None
         mine = marks
     entry = _shared_entry(request, thread)
-    count, number, _, _, _, idea_posts = entry
     token = escape(get_token(request))
     posts = _personal_posts(entry, thread, mine, me_member.pk if me_member is not None else None, token)
     html = mark_safe(gzipped.plain(posts).decode())  # noqa: S308  # escaped in render_post_list
-    return Paginator(range(count), POSTS_PER_PAGE).get_page(number), html, idea_posts
+    return Paginator(range(entry.total), POSTS_PER_PAGE).get_page(entry.number), html, entry.idea_posts
 
 
 # --- whole pages for readers alike -------------------------------------------------------------
@@ -817,7 +833,7 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
     )
     kept: tuple[list[gzipped.Part], gzipped.Part] | None = pagecache.kept_get(key)
     if kept is None:
-        count, number, _, _, _, idea_posts = entry
+        count, number, idea_posts = entry.total, entry.number, entry.idea_posts
         page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
         # The feedback partial as any logged-in reader sees it when no post is linked to an
         # idea (only the "make an idea" list, from the kept posts).
@@ -862,7 +878,7 @@ def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | 
     skeleton, ideas_part = kept
     if facts.thread_has_ideas:
         # Some post is linked to an idea: which ideas this reader sees depends on their boards.
-        count, number, _, _, _, idea_posts = entry
+        count, number, idea_posts = entry.total, entry.number, entry.idea_posts
         ideas = get_template("web/feedback/_thread_ideas.html").render(
             {
                 "thread": thread,
