@@ -516,15 +516,13 @@ def reach2_update(lines: Lines, previous: Previous) -> tuple[I64, bool] | None:
     )
     moved = (now > 0) != (then > 0)
     ca, cb, joined = pa[moved], pb[moved], now[moved] > 0
-    # The adjacency before: now's, less the pairs joined, plus the pairs parted.
+    # The adjacency before is now's, less the pairs joined, plus the pairs parted (`change`).
     sign = np.where(joined, -1, 1).astype(np.int64)
     change = sparse.csr_matrix(
         (np.concatenate([sign, sign]), (np.concatenate([ca, cb]), np.concatenate([cb, ca]))), shape=(big, big)
     )
-    before = (adjacency + change).tocsr()
-    before.eliminate_zeros()
-    degree_then = np.diff(before.indptr).astype(np.int64)
-    if not reach_exact(degree_then) or not reach_exact(degree):
+    degree_then = degree + np.bincount(np.concatenate([ca, cb]), weights=np.concatenate([sign, sign]), minlength=big)
+    if not reach_exact(degree_then.astype(np.int64)) or not reach_exact(degree):
         return None
     out = np.where(previous.known, previous.reach2, 0).astype(np.int64)
     out[~people] = 0
@@ -558,7 +556,11 @@ def reach2_update(lines: Lines, previous: Previous) -> tuple[I64, bool] | None:
         v, x_of = codes // big, codes % big
         direct = np.asarray(adjacency[v, x_of]).ravel() != 0
         reach_now = direct | _rows_meet(adjacency, v, adjacency, x_of)
-        reach_then = direct | _rows_meet(adjacency, v, before, x_of)
+        # x's neighbours before, for the partners x there are (not a whole matrix again).
+        xs, x_row = np.unique(x_of, return_inverse=True)
+        before = (adjacency[xs] + change[xs]).tocsr()
+        before.eliminate_zeros()
+        reach_then = direct | _rows_meet(adjacency, v, before, x_row.astype(np.int64))
         delta = np.bincount(v, weights=reach_now.astype(np.int64) - reach_then.astype(np.int64), minlength=big)
         out += delta[:n].astype(np.int64)
     return out, True

@@ -767,11 +767,12 @@ def _update_lines(rows: build.I64, merged: build.Lines, at: build.I64, weight: b
     if not len(rows):
         return
     line_t = Line._meta.db_table
-    when = "TIMESTAMP WITH TIME ZONE" if connection.vendor == "postgresql" else "TEXT"
+    pg = connection.vendor == "postgresql"
+    when, key = ("TIMESTAMP WITH TIME ZONE", "BIGINT") if pg else ("TEXT", "INTEGER")  # SQLite: the rowid
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {LINES_TABLE} (id BIGINT PRIMARY KEY, weight DOUBLE PRECISION,"
+            f"CREATE TEMPORARY TABLE {LINES_TABLE} (id {key} PRIMARY KEY, weight DOUBLE PRECISION,"
             f" first_seen {when}, last_seen {when}, evidence INTEGER, basis BIGINT)"
         )
         values = zip(
@@ -784,10 +785,12 @@ def _update_lines(rows: build.I64, merged: build.Lines, at: build.I64, weight: b
             strict=True,
         )
         bulk_insert(LINES_TABLE, ("id", "weight", "first_seen", "last_seen", "evidence", "basis"), values)
-        cols = ("weight", "first_seen", "last_seen", "evidence", "basis")
+        # By id, a look-up each (UPDATE ... FROM lets SQLite, which knows nothing of the temporary
+        # table's size, walk every line of every map instead).
+        cols = "weight, first_seen, last_seen, evidence, basis"
         cursor.execute(
-            f"UPDATE {line_t} SET {', '.join(f'{c} = u.{c}' for c in cols)} FROM {LINES_TABLE} u"  # noqa: S608  # fixed table and column names
-            f" WHERE {line_t}.id = u.id"
+            f"UPDATE {line_t} SET ({cols}) = (SELECT {cols} FROM {LINES_TABLE} u WHERE u.id = {line_t}.id)"  # noqa: S608  # fixed table and column names
+            f" WHERE id IN (SELECT id FROM {LINES_TABLE})"
         )
         cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
 
