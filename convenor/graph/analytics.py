@@ -542,8 +542,9 @@ def reach2_update(lines: Lines, previous: Previous) -> tuple[I64, bool] | None:
     # they share one); before, with x's former neighbours, and now.
     u = np.concatenate([ca, cb])
     x = np.concatenate([cb, ca])
+    gain = np.concatenate([joined, joined])
     on = u < n
-    u, x = u[on], x[on]
+    u, x, gain = u[on], x[on], gain[on]
     deg_u = degree[u]
     total = int(deg_u.sum())
     if total:
@@ -551,16 +552,30 @@ def reach2_update(lines: Lines, previous: Previous) -> tuple[I64, bool] | None:
         offset = np.arange(total) - np.repeat(np.cumsum(deg_u) - deg_u, deg_u)
         v = adjacency.indices[starts + offset].astype(np.int64)
         x_of = np.repeat(x, deg_u)
+        gain_of = np.repeat(gain, deg_u)
         keep = ~is_end[v] & (v != x_of)
-        codes = np.unique(v[keep] * big + x_of[keep])
+        codes, inverse = np.unique(v[keep] * big + x_of[keep], return_inverse=True)
         v, x_of = codes // big, codes % big
-        direct = np.asarray(adjacency[v, x_of]).ravel() != 0
-        reach_now = direct | _rows_meet(adjacency, v, adjacency, x_of)
-        # x's neighbours before, for the partners x there are (not a whole matrix again).
-        xs, x_row = np.unique(x_of, return_inverse=True)
-        before = (adjacency[xs] + change[xs]).tocsr()
-        before.eliminate_zeros()
-        reach_then = direct | _rows_meet(adjacency, v, before, x_row.astype(np.int64))
+        # Through u, v reaches x now when u and x were joined, and reached it before when they
+        # were parted: only the other way round needs looking at.
+        via = np.bincount(inverse, weights=gain_of[keep], minlength=len(codes))
+        joined_via = via > 0
+        parted_via = np.bincount(inverse, minlength=len(codes)) > via
+        reach_now, reach_then = joined_via.copy(), parted_via.copy()
+        for reach, matrix in ((reach_now, None), (reach_then, change)):
+            ask = np.flatnonzero(~reach)
+            if not len(ask):
+                continue
+            direct = np.asarray(adjacency[v[ask], x_of[ask]]).ravel() != 0
+            if matrix is None:
+                meets = _rows_meet(adjacency, v[ask], adjacency, x_of[ask])
+            else:
+                # x's neighbours before, for the partners asked about (not a whole matrix again).
+                xs, x_row = np.unique(x_of[ask], return_inverse=True)
+                before = (adjacency[xs] + matrix[xs]).tocsr()
+                before.eliminate_zeros()
+                meets = _rows_meet(adjacency, v[ask], before, x_row.astype(np.int64))
+            reach[ask] = direct | meets
         delta = np.bincount(v, weights=reach_now.astype(np.int64) - reach_then.astype(np.int64), minlength=big)
         out += delta[:n].astype(np.int64)
     return out, True
