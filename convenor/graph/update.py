@@ -450,12 +450,25 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
         last[i] = np.maximum(last[i], small.last[j])
         basis[i] |= small.basis[j]
     add = ~hit
-    both = concat(Keyed(kind, a, b, weight, evidence, first, last, basis), small.take(add))
-    ids = np.concatenate([kept_ids, small_ids[add]])
-    came = np.concatenate([at_kept, np.full(int(add.sum()), -1, dtype=np.int64)])
-    real = both.weight > 0
-    order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
-    both, ids, came = both.take(order), ids[order], came[order]
+    kept = Keyed(kind, a, b, weight, evidence, first, last, basis)
+    new_ids = small_ids[add]
+    if _ascending(kept_ids) and _ascending(new_ids):
+        # The stored lines kept in their identities' order (as the arrays kept beside the
+        # database hold them) and the day's new ones too: each new line goes in its place, no sort.
+        at_new = np.searchsorted(kept_ids, new_ids)
+        both = Keyed(*(np.insert(getattr(kept, f), at_new, getattr(small, f)[add]) for f in _FIELDS))
+        ids = np.insert(kept_ids, at_new, new_ids)
+        came = np.insert(at_kept, at_new, -1)
+        real = both.weight > 0
+        if not real.all():
+            both, ids, came = both.take(real), ids[real], came[real]
+    else:
+        both = concat(kept, small.take(add))
+        ids = np.concatenate([kept_ids, new_ids])
+        came = np.concatenate([at_kept, np.full(len(new_ids), -1, dtype=np.int64)])
+        real = both.weight > 0
+        order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
+        both, ids, came = both.take(order), ids[order], came[order]
     # Node positions over the universe, then over the nodes these lines touch.
     pa, pb = (ids >> _END_BITS) & ((1 << _END_BITS) - 1), ids & ((1 << _END_BITS) - 1)
     used = np.zeros(len(universe), dtype=bool)
@@ -467,6 +480,10 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
         evidence=both.evidence, first=both.first, last=both.last, basis=both.basis,
     )  # fmt: skip
     return Merged(lines, ids, came)
+
+
+def _ascending(ids: I64) -> bool:
+    return bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())
 
 
 def positions(old_keys: I64, new_keys: I64) -> I64:

@@ -336,3 +336,37 @@ def test_a_line_whose_figures_changed_keeps_its_row(world: World, lounge: Space)
             cursor.execute(create)
         plan = _plan(change, [])
         assert "SCAN" not in plan and "graph_line USING INTEGER PRIMARY KEY" in plan, plan
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merging_into_stored_lines_in_or_out_of_order_is_folding(seed: int) -> None:
+    """update.merge puts the day's new lines in their places among stored lines kept in their
+    identities' order (no sort), and sorts when they are not (arrays kept by an older version):
+    either way what build.fold gives on everything at once."""
+    rng = np.random.default_rng(seed)
+    nodes = np.unique(rng.integers(1, 4, 80) * build.KEY_SHIFT + rng.integers(1, 50, 80))
+
+    def part(n: int, weightless: bool = False) -> update.Keyed:
+        kind = rng.integers(0, len(build.LINE_ORDER), n)
+        a, b = rng.choice(nodes, n), rng.choice(nodes, n)
+        undirected = ~np.isin(kind, list(build.DIRECTED_LINES))
+        a, b = np.where(undirected & (a > b), b, a), np.where(undirected & (a > b), a, b)
+        first = rng.integers(1_000, 2_000, n)
+        weight = np.zeros(n) if weightless else rng.random(n).round(3) + 0.001
+        return update.Keyed(kind, a, b, weight, rng.integers(1, 5, n), first, first + 5, rng.integers(0, 8, n))
+
+    stored = update.keyed(build.fold(update.raw_of(part(500))))
+    new = [part(40), part(15, weightless=True)]
+    universe = update.universe_of(stored, *new)
+    keep = rng.random(len(stored)) > 0.1
+    want = build.fold(update.raw_of(stored.take(keep), *new))
+    shuffled = rng.permutation(len(stored))
+    for order in (np.arange(len(stored)), shuffled):
+        lines = stored.take(order)
+        got = update.merge(lines, update.line_ids(lines, universe), keep[order], universe, *new)
+        assert np.array_equal(got.lines.keys, want.keys)
+        for f in ("kind", "src", "dst", "evidence", "first", "last", "basis"):
+            assert np.array_equal(getattr(got.lines, f), getattr(want, f)), f
+        assert np.allclose(got.lines.weight, want.weight, rtol=0, atol=1e-9)
+        came = got.stored_at >= 0
+        assert np.array_equal(update.line_ids(lines, universe)[got.stored_at[came]], got.ids[came])
