@@ -8,6 +8,7 @@ is a `Lines` bundle of parallel arrays plus the node keys; `analytics.py` scores
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -224,6 +225,10 @@ def _epoch_sql(expr: str) -> str:
     if connection.vendor == "postgresql":
         # FLOOR: whole seconds cut, as SQLite's strftime('%s') cuts them (a CAST rounds).
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM {expr})) AS BIGINT)"
+    if sqlite3.sqlite_version_info >= (3, 38, 0):
+        # The same whole seconds (SQLite computes both alike), without making them a text and
+        # reading it back: a fifth of reading the declarations in force.
+        return f"unixepoch({expr})"
     return f"CAST(strftime('%%s', {expr}) AS INTEGER)"
 
 
@@ -449,18 +454,18 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     kinds = [str(k) for k in RelationshipKind.values]
     kind_sql = "".join(f" WHEN %s THEN {i}" for i in range(len(kinds)))
     with connection.cursor() as cursor:
+        # Each end as its node key, made in SQL (a member's or an organisation's): fewer values a row.
+        member, org = KIND_CODE[NodeKind.MEMBER] * KEY_SHIFT, KIND_CODE[NodeKind.ORGANIZATION] * KEY_SHIFT
         cursor.execute(
-            f"SELECT CASE kind{kind_sql} ELSE -1 END, COALESCE(source_member_id, -1), COALESCE(source_org_id, -1),"  # noqa: S608  # fixed table names and placeholders; values are parameters
-            f" COALESCE(target_member_id, -1), COALESCE(target_org_id, -1), strength,"
+            f"SELECT CASE kind{kind_sql} ELSE -1 END, COALESCE({member} + source_member_id, {org} + source_org_id),"  # noqa: S608  # fixed table names and placeholders; values are parameters
+            f" COALESCE({member} + target_member_id, {org} + target_org_id), strength,"
             f" COALESCE({_epoch_sql('started_on')}, {_epoch_sql('created_at')}) FROM {rel}"
             f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
             [*kinds, day_to, day_from],
         )
         rels = np.fromiter(cursor, dtype=_DECLARED_DTYPE)
     if len(rels):
-        sm, so, tm, to = (np.ascontiguousarray(rels[c]) for c in ("sm", "so", "tm", "to"))
-        src = np.where(sm >= 0, node_key(NodeKind.MEMBER, sm), node_key(NodeKind.ORGANIZATION, so))
-        dst = np.where(tm >= 0, node_key(NodeKind.MEMBER, tm), node_key(NodeKind.ORGANIZATION, to))
+        src, dst = np.ascontiguousarray(rels["src"]), np.ascontiguousarray(rels["dst"])
         since = np.ascontiguousarray(rels["since"])
         bit_of = np.array([*(1 << BASIS_BIT[f"declared:{k}"] for k in kinds), 0], dtype=np.int64)  # -1: the last
         n = len(src)
@@ -488,8 +493,8 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     return raw
 
 
-_DECLARED_DTYPE = np.dtype([("kind", np.int64), ("sm", np.int64), ("so", np.int64), ("tm", np.int64),
-                            ("to", np.int64), ("strength", np.float64), ("since", np.int64)])  # fmt: skip
+_DECLARED_DTYPE = np.dtype([("kind", np.int64), ("src", np.int64), ("dst", np.int64), ("strength", np.float64),
+                            ("since", np.int64)])  # fmt: skip
 _AFFILIATION_DTYPE = np.dtype([("member", np.int64), ("org", np.int64), ("since", np.int64)])
 
 

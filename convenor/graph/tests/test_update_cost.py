@@ -370,3 +370,21 @@ def test_merging_into_stored_lines_in_or_out_of_order_is_folding(seed: int) -> N
         assert np.allclose(got.lines.weight, want.weight, rtol=0, atol=1e-9)
         came = got.stored_at >= 0
         assert np.array_equal(update.line_ids(lines, universe)[got.stored_at[came]], got.ids[came])
+
+
+@pytest.mark.django_db
+def test_times_are_read_as_seconds_without_a_text_on_newer_sqlite() -> None:
+    """On SQLite 3.38 and later a time is read as epoch seconds with unixepoch(): the same whole
+    seconds as CAST(strftime('%s') AS INTEGER) gives (SQLite computes both from the same
+    milliseconds; before 1970 too), without formatting a text and reading it back."""
+    import sqlite3
+
+    if connection.vendor != "sqlite" or sqlite3.sqlite_version_info < (3, 38, 0):
+        pytest.skip("unixepoch() is SQLite's, from 3.38")
+    assert build._epoch_sql("x") == "unixepoch(x)"
+    texts = ["2026-12-07 17:49:00.999999", "2026-12-07 17:49:00.4", "2026-03-01", "1969-12-31 23:59:59.5", None]
+    with connection.cursor() as cursor:
+        for text in texts:
+            cursor.execute(f"SELECT {build._epoch_sql('%s')}, CAST(strftime('%%s', %s) AS INTEGER)", [text, text])
+            fast, slow = cursor.fetchone()
+            assert fast == slow, text
