@@ -328,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web pages and the API")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--threads", type=int, default=8)
+    # Python runs one thread at a time: more threads only overlap waits (the database, the
+    # network), and each hand-over costs; 4 did best of 1, 2, 4 and 8 (docs/operations.md).
+    p.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="build a demo business community (does not serve)")

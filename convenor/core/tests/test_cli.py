@@ -180,3 +180,11 @@ def test_spaces_optimize_search_merges_the_index_into_one_segment(
     assert "Merged the search index into one segment" in out
     assert _fts5_segments() == 1
     assert search_posts(viewer=world.admin, q="zebr").total == 3
+
+
+def test_serve_works_on_four_requests_at_once_by_default() -> None:
+    """More threads only take turns on Python's one lock (docs/cli.md, operations.md)."""
+    from convenor.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).threads == 4
+    assert build_parser().parse_args(["serve", "--threads", "2"]).threads == 2
