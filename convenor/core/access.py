@@ -834,13 +834,23 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
     return out
 
 
+def row_columns(*parts: tuple[type[Any], str]) -> str:
+    """The columns one_row selects for `parts`, for a query that reads them beside others."""
+    return ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+
+
+def row_instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]:
+    """The model instances of `row`, the values of row_columns(*parts) in turn."""
+    return _instances(row, *parts)
+
+
 def one_row(rest: str, params: list[Any], *parts: tuple[type[Any], str]) -> list[Any] | None:
     """The model instances of the first row of ``SELECT <every column of parts> <rest>``, one
     per (model, alias) in `parts`, as the ORM would make them; None when there is no row.
     For the few reads on every page whose ORM query building cost more than running them."""
     from django.db import connection
 
-    columns = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+    columns = row_columns(*parts)
     with connection.cursor() as cur:
         cur.execute(f"SELECT {columns} {rest}", params)  # our own column names; values are parameters
         row = cur.fetchone()

@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from convenor.core.access import one_row
+from convenor.core.access import one_row, row_instances
 from convenor.core.memo import Memo
 from convenor.core.models import User
 
@@ -63,7 +63,14 @@ def session_user(request: HttpRequest) -> User | None:
         user_id = User._meta.pk.to_python(raw_id)
     except ValidationError:
         return None
-    user = active_user_sql(user_id)
+    joined = getattr(session, "joined_user", None)
+    if joined is not None and joined[0] == user_id:
+        # Read with the session (sessions.SessionStore._session_row): the same row and rule.
+        row = joined[1]
+        found: User | None = None if row is None else row_instances(row, (User, "u"))[0]
+        user = found if found is not None and found.is_active else None
+    else:
+        user = active_user_sql(user_id)
     if user is None or not session_hash or not constant_time_compare(session_hash, session_auth_hash(user)):
         return None
     return user

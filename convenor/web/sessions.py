@@ -18,13 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import SuspiciousOperation
 from django.db import connections, router
 from django.utils import timezone
 
+from convenor.core.access import row_columns
 from convenor.core.memo import Memo
+from convenor.core.models import User
 
 
 class SessionStore(DbSessionStore):
@@ -32,8 +35,17 @@ class SessionStore(DbSessionStore):
     the key matches and the session has not expired), and `load` decoding that row's data
     without making a Session instance of it first."""
 
+    # The account the session's data named when it was last read in this process, and its row
+    # read with the session's (see _session_row), for auth.session_user: (id, row or None).
+    joined_user: tuple[int, tuple[Any, ...] | None] | None = None
+
     def _session_row(self) -> tuple[str, datetime] | None:
-        """The session's data and expiry, or None (and no key) when it is gone or expired."""
+        """The session's data and expiry, or None (and no key) when it is gone or expired.
+
+        When this process has read the session before, the account its data named then is
+        read in the same query (every logged-in page reads both, and each query costs the
+        threaded server a few hand-overs of Python's lock): `joined_user`, used by
+        auth.session_user only if the data still names that account."""
         model = self.model
         try:
             key = self.session_key
@@ -42,14 +54,25 @@ class SessionStore(DbSessionStore):
             connection = connections[router.db_for_read(model)]
             table = connection.ops.quote_name(model._meta.db_table)
             now = connection.ops.adapt_datetimefield_value(timezone.now())
+            user_id = _USER_OF.get(key)
             with connection.cursor() as cur:
-                cur.execute(
-                    f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  # the model's own table
-                    [key, now],
-                )
+                if user_id is None:
+                    cur.execute(
+                        f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  # the model's own table
+                        [key, now],
+                    )
+                else:
+                    users = connection.ops.quote_name(User._meta.db_table)
+                    cur.execute(
+                        f"SELECT s.session_data, s.expire_date, {row_columns((User, 'u'))} FROM {table} s "  # noqa: S608  # the models' own tables and columns
+                        f"LEFT JOIN {users} u ON u.id = %s WHERE s.session_key = %s AND s.expire_date > %s",
+                        [user_id, key, now],
+                    )
                 row = cur.fetchone()
             if row is None:
                 raise model.DoesNotExist
+            if user_id is not None:
+                self.joined_user = (user_id, None if row[2] is None else tuple(row[2:]))
             expire = row[1]
             if settings.USE_TZ and timezone.is_naive(expire):
                 # SQLite gives the stored UTC time without its zone, as the ORM would not.
@@ -71,7 +94,14 @@ class SessionStore(DbSessionStore):
 
     def load(self) -> dict[str, Any]:
         row = self._session_row()
-        return self._decode_kept(row[0]) if row is not None else {}
+        if row is None:
+            return {}
+        data = self._decode_kept(row[0])
+        raw_id = data.get(SESSION_KEY)
+        key = self.session_key
+        if key is not None and isinstance(raw_id, str) and raw_id.isdigit():
+            _USER_OF.put(key, int(raw_id))
+        return data
 
     def _decode_kept(self, session_data: str) -> dict[str, Any]:
         """`decode`, remembered in the process for the same stored text and keys: checking
@@ -90,6 +120,8 @@ class SessionStore(DbSessionStore):
         return data
 
 
+# The account each session's data named when last read here, by session key (_session_row).
+_USER_OF: Memo[str, int] = Memo(4096)
 # Decoded session data by (stored text, secret key, fallback keys): see _decode_kept.
 _DECODED: Memo[tuple[str, str, tuple[str | bytes, ...]], dict[str, Any]] = Memo(1024)
 _PLAIN = (str, int, float, bool, type(None))

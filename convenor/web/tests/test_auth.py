@@ -119,3 +119,25 @@ def test_the_session_hash_is_remembered_per_password_and_key(world: World) -> No
         fresh = auth_module.session_auth_hash(user)
         assert fresh == user.get_session_auth_hash()
     assert fresh != auth_module.session_auth_hash(user)
+
+
+def test_a_session_read_before_brings_its_user_in_the_same_query(world: World) -> None:
+    from convenor.web import sessions
+
+    client = _logged_in(world.acme_user)
+    url = reverse("web:notifications")
+    assert client.get(url).status_code == 200  # read once: this process now knows whose it is
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.context["user"] == world.acme_user
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert [s for s in sqls if "core_user" in s.split(" WHERE ")[0]] == [
+        s for s in sqls if "django_session" in s and "LEFT JOIN" in s
+    ]
+    # A wrong guess (the key now said to be Globex's) reads the session's own user instead.
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    sessions._USER_OF.put(key, world.globex_user.pk)
+    assert client.get(url).context["user"] == world.acme_user
+    # The joined row follows the same rules: an inactive account is nobody.
+    User.objects.filter(pk=world.acme_user.pk).update(is_active=False)
+    assert client.get(url).status_code == 302
