@@ -697,11 +697,7 @@ def _store_update(
             src[write].tolist(),
             dst[write].tolist(),
             (~undirected[write]).tolist(),
-            weight[write].tolist(),
-            epoch_texts(merged.first[write]),
-            epoch_texts(merged.last[write]),
-            merged.evidence[write].tolist(),
-            merged.basis[write].tolist(),
+            *_line_figures(merged, weight, write),
             strict=True,
         )
         bulk_insert(Line._meta.db_table, LINE_COLUMNS, rows)
@@ -761,6 +757,18 @@ def _store_update(
 LINES_TABLE = "graph_update_lines"
 
 
+def _line_figures(merged: build.Lines, weight: build.F64, at: Any) -> list[list[Any]]:
+    """The columns weight, first_seen, last_seen, evidence and basis of the lines `at`, as
+    the daily update writes them (new lines and lines updated in place alike)."""
+    return [
+        weight[at].tolist(),
+        epoch_texts(merged.first[at]),
+        epoch_texts(merged.last[at]),
+        merged.evidence[at].tolist(),
+        merged.basis[at].tolist(),
+    ]
+
+
 def _update_lines(rows: build.I64, merged: build.Lines, at: build.I64, weight: build.F64) -> None:
     """Set the figures (weight, first and last seen, evidence, basis) of the stored lines `rows`
     to those of the merged lines `at`, through a temporary table and one UPDATE."""
@@ -775,15 +783,7 @@ def _update_lines(rows: build.I64, merged: build.Lines, at: build.I64, weight: b
             f"CREATE TEMPORARY TABLE {LINES_TABLE} (id {key} PRIMARY KEY, weight DOUBLE PRECISION,"
             f" first_seen {when}, last_seen {when}, evidence INTEGER, basis BIGINT)"
         )
-        values = zip(
-            rows.tolist(),
-            weight[at].tolist(),
-            epoch_texts(merged.first[at]),
-            epoch_texts(merged.last[at]),
-            merged.evidence[at].tolist(),
-            merged.basis[at].tolist(),
-            strict=True,
-        )
+        values = zip(rows.tolist(), *_line_figures(merged, weight, at), strict=True)
         bulk_insert(LINES_TABLE, ("id", "weight", "first_seen", "last_seen", "evidence", "basis"), values)
         # By id, a look-up each (UPDATE ... FROM lets SQLite, which knows nothing of the temporary
         # table's size, walk every line of every map instead).
@@ -1053,6 +1053,7 @@ def _store(
     with sqlite_pragma("ignore_check_constraints", 1):
         # A part at a time, so the rows' Python values (two texts a line for its times) never
         # all exist at once.
+        weight = np.round(lines.weight, 4)
         for lo in range(0, e, STORE_PART):
             at = written[lo : lo + STORE_PART]
             bulk_insert(
@@ -1064,11 +1065,7 @@ def _store(
                     src[at].tolist(),
                     dst[at].tolist(),
                     directed[at].tolist(),
-                    np.round(lines.weight[at], 4).tolist(),
-                    epoch_texts(lines.first[at]),
-                    epoch_texts(lines.last[at]),
-                    lines.evidence[at].tolist(),
-                    lines.basis[at].tolist(),
+                    *_line_figures(lines, weight, at),
                     strict=True,
                 ),
             )
