@@ -66,8 +66,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
-    from waitress import serve
 
+    from convenor.web.server import serve
     from convenor.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
