@@ -818,8 +818,11 @@ _ROW_READERS: dict[tuple[object, str, str], tuple[str, list[str], list[tuple[Any
 
 def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]:
     """The model instances a row of _row_reader columns holds, one per (model, alias), in order."""
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connections
 
+    # The connection itself, not django.db.connection: each attribute the converters read
+    # through that proxy is a look-up of this thread's connection.
+    connection = connections[DEFAULT_DB_ALIAS]
     out = []
     start = 0
     for model, alias in parts:
@@ -836,7 +839,16 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
 
 def row_columns(*parts: tuple[type[Any], str]) -> str:
     """The columns one_row selects for `parts`, for a query that reads them beside others."""
-    return ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+    from django.db import connection
+
+    memo_key = (parts, connection.vendor)
+    hit = _ROW_COLUMNS.get(memo_key)
+    if hit is None:
+        hit = _ROW_COLUMNS[memo_key] = ", ".join(_row_reader(model, alias)[0] for model, alias in parts)
+    return hit
+
+
+_ROW_COLUMNS: dict[tuple[object, str], str] = {}
 
 
 def row_instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]:
@@ -874,6 +886,12 @@ def public_thread_for_view_sql(thread_id: int) -> Thread | None:
     thread, space = found
     thread.space = space
     return thread  # type: ignore[no-any-return]  # a Thread, made by Thread.from_db
+
+
+def is_public_thread(thread: Thread) -> bool:
+    """Whether `thread` (its space loaded), read without the gate, is one that
+    public_thread_for_view_sql finds: anybody may read it."""
+    return bool(thread.state == "published" and thread.space.visibility == "public")
 
 
 def public_space_for_view_sql(slug: str) -> Space | None:

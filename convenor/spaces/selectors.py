@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -255,39 +256,72 @@ class ReaderFacts:
 # author's index (a few threads), not the space's (thousands); a no-op on PostgreSQL.
 _READER_FACTS = """
 SELECT {tag}m.id, m.name,
-  (SELECT sm.role FROM spaces_spacemembership sm WHERE sm.space_id = %(space)s AND sm.member_id = m.id),
-  (SELECT sm.state FROM spaces_spacemembership sm WHERE sm.space_id = %(space)s AND sm.member_id = m.id),
+  (SELECT sm.role FROM spaces_spacemembership sm WHERE sm.space_id = {space} AND sm.member_id = m.id),
+  (SELECT sm.state FROM spaces_spacemembership sm WHERE sm.space_id = {space} AND sm.member_id = m.id),
   CASE WHEN EXISTS (SELECT 1 FROM spaces_follow f WHERE f.member_id = m.id AND {follow}) THEN 1 ELSE 0 END,
   (SELECT COUNT(*) FROM core_notification n WHERE n.recipient_id = %(user)s AND n.read_at IS NULL),
   (SELECT COUNT(*) FROM core_notification n
    WHERE n.recipient_id = %(user)s AND n.read_at IS NULL AND n.place_kind = 'space'),
   {ideas},
   {held},
-  {events}
-FROM people_member m WHERE m.user_id = %(user)s
+  {events}{more}
+FROM {source}
 """
+_MEMBER = "people_member m WHERE m.user_id = %(user)s"
 # The thread page's held check is written as the partial index spaces_post_unpublished_idx's
 # condition (NOT (state = 'published')), so SQLite reads that small index, not the thread's
 # posts. The reader's reactions in the thread follow the facts' row, tagged 2 in its first
 # column (the facts' row is tagged 1), in the same statement.
-_THREAD_FACTS = (
-    _READER_FACTS.format(  # noqa: S608  # our own SQL, no values
+_REACTIONS = """UNION ALL
+SELECT 2, r.post_id, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL{padding}
+FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id
+WHERE r.member_id = (SELECT m.id FROM people_member m WHERE m.user_id = %(user)s) AND p.thread_id = %(thread)s
+"""
+
+
+def _thread_facts(*, space: str, more: str = "", source: str = _MEMBER, padding: str = "") -> str:
+    return _READER_FACTS.format(  # our own SQL, no values
         tag="1, ",
+        space=space,
         follow="f.space_id IS NULL AND f.thread_id = %(thread)s",
         ideas="CASE WHEN EXISTS (SELECT 1 FROM feedback_ideasource i "
         "WHERE i.thread_id = %(thread)s AND i.post_id IS NOT NULL) THEN 1 ELSE 0 END",
         held="CASE WHEN EXISTS (SELECT 1 FROM spaces_post p WHERE p.thread_id = %(thread)s "
         "AND p.author_id = m.id AND NOT (p.state = 'published')) THEN 1 ELSE 0 END",
         events="0",
-    )
-    + """UNION ALL
-SELECT 2, r.post_id, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id
-WHERE r.member_id = (SELECT m.id FROM people_member m WHERE m.user_id = %(user)s) AND p.thread_id = %(thread)s
-"""
-)
+        more=more,
+        source=source,
+    ) + _REACTIONS.format(padding=padding)
+
+
+_THREAD_FACTS = _thread_facts(space="%(space)s")
+# The same with the thread's and its space's columns on the facts' row (padded with NULLs on
+# the reactions'), for the thread itself: one query for what a logged-in reader's thread page
+# reads (thread_and_reader_facts). Made per database vendor: the columns are quoted by it.
+_THREAD_PAGE: dict[str, str] = {}
+
+
+def _thread_page_sql() -> str:
+    sql = _THREAD_PAGE.get(connection.vendor)
+    if sql is None:
+        parts = ((Thread, "t"), (Space, "s"))
+        columns = access.row_columns(*parts)
+        count = sum(len(model._meta.concrete_fields) for model, _ in parts)
+        sql = _THREAD_PAGE[connection.vendor] = _thread_facts(
+            space="t.space_id",
+            more=", " + columns,
+            source="spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
+            "LEFT JOIN people_member m ON m.user_id = %(user)s WHERE t.id = %(thread)s",
+            padding=", NULL" * count,
+        )
+    return sql
+
+
 _SPACE_FACTS = _READER_FACTS.format(
     tag="",
+    space="%(space)s",
+    more="",
+    source=_MEMBER,
     follow="f.space_id = %(space)s AND f.thread_id IS NULL",
     ideas="0",
     held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "
@@ -302,21 +336,52 @@ def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -
     it, of space `space_id`), with their reactions in the thread: one query. None when the
     user has no member profile."""
     params = {"user": user_id, "space": space_id, "thread": thread_id, "now": timezone.now()}
-    reactions: dict[int, list[str]] = {}
     with connection.cursor() as cur:
         if thread_id is None:
             cur.execute(_SPACE_FACTS, params)
             row = cur.fetchone()
-        else:
-            cur.execute(_THREAD_FACTS, params)
-            row = None
-            for tagged in cur.fetchall():
-                if tagged[0] == 1:
-                    row = tagged[1:]
-                else:
-                    reactions.setdefault(int(tagged[1]), []).append(str(tagged[2]))
+            return None if row is None else _facts(row, thread_page=False)
+        cur.execute(_THREAD_FACTS, params)
+        rows = cur.fetchall()
+    row, reactions = _facts_row(rows)
+    return None if row is None else _facts(row, thread_page=True, reactions=reactions)
+
+
+def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, ReaderFacts | None] | None:
+    """The thread `thread_id` (its space loaded), whoever may read it, and the facts above for
+    the user `user_id` on its page (None when they have no member profile): one query for
+    both. None when there is no such thread. The caller decides whether the user may read it
+    (as access.public_thread_for_view_sql or access.thread_for_view do)."""
+    params = {"user": user_id, "thread": thread_id}
+    with connection.cursor() as cur:
+        cur.execute(_thread_page_sql(), params)
+        rows = cur.fetchall()
+    row, reactions = _facts_row(rows)
     if row is None:
         return None
+    thread, space = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Thread, "t"), (Space, "s"))
+    thread.space = space
+    facts = None if row[0] is None else _facts(row, thread_page=True, reactions=reactions)
+    return thread, facts
+
+
+# The facts' columns, before a thread's (thread_and_reader_facts).
+_FACT_COLUMNS = 10
+
+
+def _facts_row(rows: list[tuple[Any, ...]]) -> tuple[tuple[Any, ...] | None, dict[int, list[str]]]:
+    """The facts' row (tagged 1, its tag taken off) and the reactions (tagged 2) by post id."""
+    row = None
+    reactions: dict[int, list[str]] = {}
+    for tagged in rows:
+        if tagged[0] == 1:
+            row = tuple(tagged[1:])
+        else:
+            reactions.setdefault(int(tagged[1]), []).append(str(tagged[2]))
+    return row, reactions
+
+
+def _facts(row: tuple[Any, ...], *, thread_page: bool, reactions: dict[int, list[str]] | None = None) -> ReaderFacts:
     return ReaderFacts(
         member_id=int(row[0]),
         name=str(row[1]),
@@ -326,10 +391,10 @@ def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -
         unread=int(row[5]),
         unread_about_spaces=int(row[6]),
         thread_has_ideas=bool(row[7]),
-        held_threads=bool(row[8]) if thread_id is None else False,
-        coming_events=bool(row[9]) if thread_id is None else False,
-        held_posts=bool(row[8]) if thread_id is not None else False,
-        reactions=reactions,
+        held_threads=False if thread_page else bool(row[8]),
+        coming_events=False if thread_page else bool(row[9]),
+        held_posts=bool(row[8]) if thread_page else False,
+        reactions=reactions or {},
     )
 
 

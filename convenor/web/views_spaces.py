@@ -457,13 +457,20 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
 
 def _thread_detail(request: HttpRequest, thread_id: int, *, share: bool = True) -> HttpResponse:
     user = request.user
-    thread = access.public_thread_for_view_sql(thread_id) or _readable(
-        request, lambda: access.thread_for_view(user, thread_id)
-    )
-    if share and _reader_page(request):
-        kept = _reader_thread_page(request, thread)
+    if share and isinstance(user, User) and _reader_page(request):
+        # The thread and the reader's facts in one query (the permission gate's own query
+        # only when the thread is not public), for the page kept for readers alike.
+        found = selectors.thread_and_reader_facts(user_id=user.pk, thread_id=thread_id)
+        thread, facts = found if found is not None else (None, None)
+        if thread is None or not access.is_public_thread(thread):
+            thread = _readable(request, lambda: access.thread_for_view(user, thread_id))
+        kept = _reader_thread_page(request, thread, facts)
         if kept is not None:
             return kept
+    else:
+        thread = access.public_thread_for_view_sql(thread_id) or _readable(
+            request, lambda: access.thread_for_view(user, thread_id)
+        )
     form = forms_spaces.ReplyForm(request.POST or None)
     preview = None
     parent: Post | None = None
@@ -800,15 +807,16 @@ def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any
     return [piece if i % 2 or not piece else gzipped.deflate(piece) for i, piece in enumerate(pieces)]
 
 
-def _reader_thread_page(request: HttpRequest, thread: Thread) -> HttpResponse | None:
-    """The thread page kept for readers alike, made this reader's; None when their page is
-    their own (see above)."""
+def _reader_thread_page(
+    request: HttpRequest, thread: Thread, facts: selectors.ReaderFacts | None
+) -> HttpResponse | None:
+    """The thread page kept for readers alike, made this reader's (`facts`: theirs on it,
+    selectors.thread_and_reader_facts); None when their page is their own (see above)."""
     user = request.user
     if not set(request.GET).issubset({"page"}):
         return None
     if not isinstance(user, User):
         return None
-    facts = selectors.reader_facts(user_id=user.pk, space_id=thread.space_id, thread_id=thread.pk)
     if facts is None or access.moderates(user, role=facts.role, state=facts.state):
         return None
     if thread.kind == ThreadKind.QUESTION and thread.author_id == facts.member_id:

@@ -14,7 +14,7 @@ from convenor.core.testing import World
 from convenor.people.models import Role
 from convenor.people.services import member_create
 from convenor.spaces import selectors
-from convenor.spaces.models import MembershipState, Post, PostState, Space, SpaceMembership
+from convenor.spaces.models import MembershipState, Post, PostState, Space, SpaceMembership, Thread
 from convenor.spaces.services import post_reply, reaction_toggle, space_invite, thread_create
 
 
@@ -83,6 +83,32 @@ def test_reader_facts_of_a_thread_carry_the_readers_reactions_and_held_posts_in_
     # The space page's facts have no reactions.
     space_facts = selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk)
     assert space_facts is not None and space_facts.reactions == {} and not space_facts.held_posts
+
+
+def test_a_thread_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
+    world: World, lounge: Space, acme_space: Space, django_assert_num_queries: Any
+) -> None:
+    """The logged-in thread page's one read: the caller applies the permission gate."""
+    thread = thread_create(space=lounge, author=world.acme_member, title="Open", body="first")
+    reply = post_reply(thread=thread, author=world.globex_member, body="second")
+    reaction_toggle(post=reply, member=world.acme_member, kind="thanks")
+    with django_assert_num_queries(1):
+        found = selectors.thread_and_reader_facts(user_id=world.acme_user.pk, thread_id=thread.pk)
+    assert found is not None
+    read, facts = found
+    assert read == thread and read.title == "Open" and read.version == Thread.objects.get(pk=thread.pk).version
+    assert read.space == lounge and read.space.visibility == lounge.visibility
+    # The same facts as reader_facts, reactions and all.
+    assert facts == selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    assert facts is not None and facts.reactions == {reply.pk: ["thanks"]}
+    # A user with no member profile: the thread, no facts.
+    found = selectors.thread_and_reader_facts(user_id=world.admin.pk + 10_000, thread_id=thread.pk)
+    assert found is not None and found[0] == thread and found[1] is None
+    # A private space's thread is read too (the caller decides whether the user may see it).
+    private = thread_create(space=acme_space, author=world.acme_member, title="Private", body="p")
+    found = selectors.thread_and_reader_facts(user_id=world.globex_user.pk, thread_id=private.pk)
+    assert found is not None and found[0] == private and found[0].space == acme_space
+    assert selectors.thread_and_reader_facts(user_id=world.acme_user.pk, thread_id=private.pk + 1000) is None
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")

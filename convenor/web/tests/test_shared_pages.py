@@ -11,8 +11,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
 
@@ -137,6 +139,24 @@ def test_a_reader_sees_their_reactions_and_edit_links_and_others_do_not(
     # Each page carries its own session's token, not the one of whoever filled the cache.
     tokens = {re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', p)[0] for p in (globex, acme)}
     assert len(tokens) == 2
+
+
+def test_a_kept_public_thread_page_reads_the_session_then_the_thread_with_the_readers_facts(
+    globex_client: Client, world: World, square: Space
+) -> None:
+    thread, replies = _conversation(world, square)
+    reaction_toggle(post=replies[1], member=world.globex_member, kind="celebrate")
+    # (Unread notifications about other places than spaces are read through their own gate.)
+    Notification.objects.filter(recipient=world.globex_user).update(read_at=timezone.now())
+    url = reverse("web:thread_detail", args=[thread.pk])
+    first = _page(globex_client, url)  # kept now, and the session's account known
+    with CaptureQueriesContext(connection) as queries:
+        again = _page(globex_client, url)
+    assert _untokened(again) == _untokened(first)
+    assert 'value="celebrate" class="chip mine" aria-pressed="true"' in again
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert len(sqls) == 2, "\n".join(q[:150] for q in sqls)
+    assert "django_session" in sqls[0] and "spaces_thread t" in sqls[1] and "spaces_reaction" in sqls[1]
 
 
 def test_the_make_an_idea_list_comes_with_the_kept_posts_and_follows_edits(
