@@ -50,6 +50,22 @@ def test_kept_and_fresh_parts_join_into_one_valid_gzip_stream() -> None:
     assert gzip.decompress(gzipped.join([gzipped.deflate(b"ok")])) == b"ok"
 
 
+def test_a_long_kept_part_carries_any_crc_over_it_as_zlib_does() -> None:
+    """Its CRC and its length's effect on a CRC before it are kept (gzipped._crc_after)."""
+    rng = random.Random(11)
+    for n in (gzipped.CRC_KEPT_MIN - 1, gzipped.CRC_KEPT_MIN, 5_003, 70_000):
+        text = rng.randbytes(n)
+        part = gzipped.deflate(text)
+        assert (part.shift is None) == (n < gzipped.CRC_KEPT_MIN)
+        for start in (0, 1, 0xFFFFFFFF, 0x80000000, *(rng.getrandbits(32) for _ in range(20))):
+            assert gzipped._crc_after(part, start) == zlib.crc32(text, start), (n, start)
+    # Long kept parts between a reader's own bytes: the stream still checks out.
+    parts: list[gzipped.Part] = []
+    for i in range(6):
+        parts += [b"reader %d " % i, gzipped.deflate(rng.randbytes(9_000 + i))]
+    assert _inflate(gzipped.join(parts)) == gzipped.plain(parts)
+
+
 def _untokened(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
