@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from convenor.core.arrays import sorted_unique
 from convenor.graph.build import F64, I64, KIND_CODE, LINE_CODE, LINE_ORDER, Lines
 from convenor.graph.models import LineKind, NodeKind
 
@@ -109,9 +110,9 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
     out = np.zeros(n)
     if not sel.any():
         return out, False
-    g = ig.Graph(n=n, edges=edge_list(lines.src[sel], lines.dst[sel]), directed=False)
-    g.simplify(multiple=True, loops=True)
-    active = np.flatnonzero(np.asarray(g.degree()) > 0)
+    a, b = simple_pairs(n, lines.src[sel], lines.dst[sel])
+    g = ig.Graph(n=n, edges=edge_list(a, b), directed=False)
+    active = np.flatnonzero((np.bincount(a, minlength=n) + np.bincount(b, minlength=n)) > 0)
     sampled = len(active) > BETWEENNESS_EXACT_NODES
     if sampled:
         rng = np.random.default_rng(seed)
@@ -123,6 +124,16 @@ def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
         bt = np.asarray(g.betweenness(directed=False))
     top = bt.max() if len(bt) else 0.0
     return (bt / top if top > 0 else bt), sampled
+
+
+def simple_pairs(n: int, src: I64, dst: I64) -> tuple[I64, I64]:
+    """The distinct pairs of different nodes the given lines join, either way round, the smaller
+    first, in ascending order: the edges igraph's `simplify` leaves of them, in its order (a test
+    checks it), without building the graph of every line first."""
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keep = lo != hi
+    codes = sorted_unique(lo[keep] * np.int64(n) + hi[keep])
+    return codes // n, codes % n
 
 
 def undirected(lines: Lines) -> ig.Graph:
@@ -255,14 +266,13 @@ def reach2(lines: Lines) -> tuple[I64, bool]:
     out = np.zeros(n, dtype=np.int64)
     if not pp.any():
         return out, True
-    g = ig.Graph(n=n, edges=edge_list(lines.src[pp], lines.dst[pp]), directed=False)
-    g.simplify()
-    deg = np.asarray(g.degree(), dtype=np.int64)
+    src, dst = simple_pairs(n, lines.src[pp], lines.dst[pp])
+    deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.int64)
     if reach_exact(deg):
+        g = ig.Graph(n=n, edges=edge_list(src, dst), directed=False)
         out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
         return out, True
     # Upper bound: one step plus the neighbours' other lines, capped by the people there are.
-    src, dst = np.asarray(g.get_edgelist(), dtype=np.int64).T
     bound = (
         deg + np.bincount(src, weights=deg[dst] - 1, minlength=n) + np.bincount(dst, weights=deg[src] - 1, minlength=n)
     )
@@ -316,7 +326,18 @@ def layout(lines: Lines, community: I64, importance: F64, *, seed: int = SEED) -
     """Community first, then within each community: communities are placed by a force-directed
     layout of the graph between them (discs sized by their node count), and each community's
     nodes by a force-directed layout of its own lines when small enough, else on a spiral with
-    the most important nodes in the middle. Runs in seconds at 50,000 nodes."""
+    the most important nodes in the middle. Runs in seconds at 50,000 nodes.
+
+    igraph's force-directed layout draws random numbers of its own, from igraph's generator
+    (Python's shared one unless set): seeded here, so that the same map is laid out the same."""
+    ig.set_random_number_generator(random.Random(seed))  # noqa: S311  # a layout, not secrets
+    try:
+        return _layout(lines, community, importance, seed=seed)
+    finally:
+        ig.set_random_number_generator(random)
+
+
+def _layout(lines: Lines, community: I64, importance: F64, *, seed: int) -> tuple[F64, F64]:
     n = lines.n
     x, y = np.zeros(n), np.zeros(n)
     if n == 0:
@@ -335,8 +356,8 @@ def layout(lines: Lines, community: I64, importance: F64, *, seed: int = SEED) -
     else:
         big = min(k, 400)  # the largest communities get a force layout, the rest a spiral around them
         sel = between & (cs < big) & (cd < big)
-        pair = np.unique(np.column_stack([np.minimum(cs[sel], cd[sel]), np.maximum(cs[sel], cd[sel])]), axis=0)
-        g = ig.Graph(n=big, edges=pair.tolist(), directed=False)
+        lo, hi = simple_pairs(big, cs[sel], cd[sel])  # the rows np.unique(..., axis=0) gave, faster
+        g = ig.Graph(n=big, edges=edge_list(lo, hi), directed=False)
         rng = np.random.default_rng(seed)
         seed_pos = rng.uniform(-1, 1, size=(big, 2)).tolist()
         pos = np.asarray(g.layout_fruchterman_reingold(seed=seed_pos, niter=300).coords, dtype=np.float64)

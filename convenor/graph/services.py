@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -124,10 +125,36 @@ def snapshot_delete(*, label: str) -> None:
 def _delete_maps(ids: Sequence[int]) -> None:
     # Lines and nodes first, each in one statement: the map's cascade would otherwise
     # collect millions of rows in Python.
-    Line.objects.filter(map_id__in=ids)._raw_delete(Line.objects.db)
-    DeclaredLine.objects.filter(map_id__in=ids)._raw_delete(DeclaredLine.objects.db)
-    Node.objects.filter(map_id__in=ids)._raw_delete(Node.objects.db)
+    for model in (Line, DeclaredLine, Node):
+        if _holds_only(model._meta.db_table, ids):
+            # Every row of the table is one of these maps' (no snapshot kept): on SQLite a DELETE
+            # without WHERE frees the table's and its indexes' pages whole (its "truncate
+            # optimisation") instead of taking out each row and its index entries one by one.
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608  # fixed table name
+        else:
+            model.objects.filter(map_id__in=ids)._raw_delete(model.objects.db)
     Map.objects.filter(pk__in=ids).delete()
+
+
+def _holds_only(table: str, ids: Sequence[int]) -> bool:
+    """On SQLite, whether every row of `table` (graph_line, graph_declaredline or graph_node)
+    belongs to one of the maps `ids`: its lowest and highest map ids (read off the ends of its
+    unique index, which starts with the map) are among them, and no other map lies between."""
+    if connection.vendor != "sqlite" or not ids:
+        return False
+    with connection.cursor() as cursor:
+        # Each end in a subquery of its own: SQLite reads a lone MIN or MAX off the index's end,
+        # but both in one query scan the whole index.
+        cursor.execute(f"SELECT (SELECT MIN(map_id) FROM {table}), (SELECT MAX(map_id) FROM {table})")  # noqa: S608  # fixed table name
+        lo, hi = cursor.fetchone()
+    if lo is None:
+        return True
+    return (
+        int(lo) in ids
+        and int(hi) in ids
+        and not Map.objects.filter(pk__gte=lo, pk__lte=hi).exclude(pk__in=list(ids)).exists()
+    )
 
 
 def _build(*, start: datetime, end: datetime, label: str, progress: Progress | None) -> MapBuildResult:
@@ -237,7 +264,14 @@ def _write_build(
         old = [] if m.label else list(Map.objects.filter(label="").exclude(pk=m.pk).values_list("pk", flat=True))
         # The old map goes first, so its pages are free for the new one's rows.
         others = _lines_kept(besides=[*old, m.pk])
-        with _indexes_set_aside(Line._meta.db_table, keeping=others, writing=len(lines.kind)):
+        other_nodes = int(sum(Map.objects.exclude(pk__in=[*old, m.pk]).values_list("node_count", flat=True)))
+        node_t, line_t = Node._meta.db_table, Line._meta.db_table
+        # The nodes' indexes by reference and by influence too (their unique index by position
+        # grows at its end); the lines' are built again first, then the nodes'.
+        with (
+            _indexes_set_aside(node_t, keeping=other_nodes, writing=lines.n, only=NODE_BUILD_INDEXES),
+            _indexes_set_aside(line_t, keeping=others, writing=len(lines.kind)),
+        ):
             if old:
                 _delete_maps(old)
             order, written_src, written_dst, written = _store(m, lines, info, scores)
@@ -267,6 +301,8 @@ def _write_build(
     return m
 
 
+# graph_node's indexes other than its unique one (models.Node), set aside while a build writes.
+NODE_BUILD_INDEXES = ("graph_node_ref_idx", "graph_node_rank_idx")
 # SQLite's page cache while a build writes (KiB): the map's rows and its index builds then seldom
 # go to the disk before the commit. The connection's own size is put back afterwards.
 BUILD_CACHE_KIB = 256 * 1024
@@ -285,10 +321,11 @@ def _indexes_set_aside(table: str, *, keeping: int, writing: int, only: Sequence
     index from all rows at once sorts them, while keeping it up to date moves entries one by one
     at random places (and leaves every page of the index to be written out again).
 
-    A full build sets aside graph_line's indexes (by source, by target) while it deletes the old
-    map's lines and writes its own; the daily update sets aside graph_node's index by influence
-    while it writes the nodes' new influence. Worth it only when at least as many rows are
-    written as the table keeps from other maps (snapshots), since the rebuild covers every row.
+    A full build sets aside graph_line's indexes (by source, by target) and graph_node's (by
+    reference, by influence) while it deletes the old map and writes its own; the daily update
+    sets aside graph_node's index by influence while it writes the nodes' new influence. Worth it
+    only when at least as many rows are written as the table keeps from other maps (snapshots),
+    since the rebuild covers every row.
     (A unique index cannot be dropped: it is part of the table; a build writes the lines in its
     order instead.) A reader never sees the table without them: the change is part of the
     writer's transaction."""
@@ -853,16 +890,23 @@ def _store_node_changes(
                 )
         _store_nodes(m, keys, info, scores, only=rewrite)
         _update_nodes(m, rescored, {
-            "org_id": [None if o < 0 else o for o in info.org_id[rescored].tolist()],
-            "community": [None if k < 0 else k for k in scores.community[rescored].tolist()],
-            "pagerank": scores.pagerank[rescored].tolist(),
-            "brokerage": scores.brokerage[rescored].tolist(),
-            **{col: counts[rescored, i].tolist() for i, col in enumerate(update.COUNT_COLUMNS)},
-            "reach2": scores.reach2[rescored].tolist(),
-            "x": np.round(scores.x[rescored], 2).tolist(),
-            "y": np.round(scores.y[rescored], 2).tolist(),
+            "org_id": _or_null(info.org_id[rescored]),
+            "community": _or_null(scores.community[rescored]),
+            "pagerank": scores.pagerank[rescored],
+            "brokerage": scores.brokerage[rescored],
+            **{col: counts[rescored, i] for i, col in enumerate(update.COUNT_COLUMNS)},
+            "reach2": scores.reach2[rescored],
+            "x": np.round(scores.x[rescored], 2),
+            "y": np.round(scores.y[rescored], 2),
         })  # fmt: skip
-        _update_nodes(m, moved, {"pagerank": scores.pagerank[moved].tolist(), "reach2": scores.reach2[moved].tolist()})
+        _update_nodes(m, moved, {"pagerank": scores.pagerank[moved], "reach2": scores.reach2[moved]})
+
+
+def _or_null(values: build.I64) -> npt.NDArray[np.object_]:
+    """Whole numbers as Python objects, None for the negative ones (none: no organisation, no community)."""
+    out = values.astype(object)
+    out[values < 0] = None
+    return out
 
 
 # graph_node's index by influence (models.Node), which the update sets aside while it writes.
@@ -874,7 +918,7 @@ _NODE_SQL_TYPES = {"org_id": "BIGINT", "pagerank": "DOUBLE PRECISION", "brokerag
                    "x": "DOUBLE PRECISION", "y": "DOUBLE PRECISION"}  # fmt: skip
 
 
-def _update_nodes(m: Map, at: build.I64, values: dict[str, list[Any]]) -> None:
+def _update_nodes(m: Map, at: build.I64, values: dict[str, npt.NDArray[Any]]) -> None:
     """Set the given columns of the nodes at positions `at`, through a temporary table and one
     UPDATE (far cheaper than deleting and writing whole rows again)."""
     if not len(at):
@@ -885,7 +929,7 @@ def _update_nodes(m: Map, at: build.I64, values: dict[str, list[Any]]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {RANK_TABLE} (idx INTEGER PRIMARY KEY, {typed})")
-        bulk_insert(RANK_TABLE, ("idx", *cols), zip(at.tolist(), *values.values(), strict=True))
+        bulk_insert_columns(RANK_TABLE, ("idx", *cols), [at, *values.values()])
         cursor.execute(
             f"UPDATE {node_t} SET {', '.join(f'{c} = r.{c}' for c in cols)} FROM {RANK_TABLE} r"  # noqa: S608  # fixed table and column names
             f" WHERE {node_t}.map_id = %s AND {node_t}.idx = r.idx",
@@ -999,9 +1043,15 @@ def epoch_texts(values: build.I64) -> list[str | None]:
     timezone-aware datetime is written as ('2026-01-28 14:46:29+00:00', what Django's SQLite
     adapter makes of it, and what PostgreSQL reads), made in bulk by numpy rather than one
     datetime object at a time."""
+    texts: list[str | None] = epoch_text_array(values).tolist()
+    return texts
+
+
+def epoch_text_array(values: build.I64) -> npt.NDArray[np.object_]:
+    """`epoch_texts` as an array of Python objects (for `bulk_insert_columns`)."""
     n = len(values)
     if not n:
-        return []
+        return np.empty(0, dtype=object)
     width = 19  # 2026-01-28T14:46:29
     stamps = np.asarray(values, dtype=np.int64).astype("datetime64[s]")
     iso = np.datetime_as_string(stamps, unit="s").astype(f"<U{width}")
@@ -1011,7 +1061,7 @@ def epoch_texts(values: build.I64) -> list[str | None]:
     chars[:, 10] = ord(" ")
     text = chars.view(f"<U{chars.shape[1]}").ravel().astype(object)
     text[np.asarray(values) < 0] = None
-    return text.tolist()
+    return text
 
 
 def busiest_first(lines: build.Lines) -> tuple[build.I64, build.I64]:
@@ -1043,7 +1093,12 @@ def _store(
     src, dst = pos[lines.src], pos[lines.dst]
     swap = ~directed & (src > dst)
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
-    written = np.lexsort((dst, src, KIND_RANK[lines.kind])).astype(np.int64)
+    rank = KIND_RANK[lines.kind]
+    if lines.n <= 1 << 30:
+        # One number per line in that order: the lines are distinct, so its sort is lexsort's order.
+        written = np.argsort((rank << np.int64(60)) | (src << np.int64(30)) | dst).astype(np.int64)
+    else:
+        written = np.lexsort((dst, src, rank)).astype(np.int64)
     e = len(written)
     names = np.array(build.LINE_ORDER, dtype=object)
     # On SQLite, graph_line's CHECK constraints (a known kind, no self-loop) are skipped while
@@ -1056,18 +1111,21 @@ def _store(
         weight = np.round(lines.weight, 4)
         for lo in range(0, e, STORE_PART):
             at = written[lo : lo + STORE_PART]
-            bulk_insert(
+            bulk_insert_columns(
                 Line._meta.db_table,
                 LINE_COLUMNS,
-                zip(
-                    itertools.repeat(m.pk, len(at)),
-                    names[lines.kind[at]].tolist(),
-                    src[at].tolist(),
-                    dst[at].tolist(),
-                    directed[at].tolist(),
-                    *_line_figures(lines, weight, at),
-                    strict=True,
-                ),
+                [
+                    np.full(len(at), m.pk, dtype=object),
+                    names[lines.kind[at]],
+                    src[at],
+                    dst[at],
+                    directed[at],
+                    weight[at],
+                    epoch_text_array(lines.first[at]),
+                    epoch_text_array(lines.last[at]),
+                    lines.evidence[at],
+                    lines.basis[at],
+                ],
             )
     return order, src, dst, written
 
@@ -1084,19 +1142,9 @@ LINE_COLUMNS = (
 
 def _store_declared(m: Map, declared: update.Keyed) -> None:
     cols = ("map_id", "kind", "source_key", "target_key", "weight", "evidence", "first", "last", "basis")
-    rows = zip(
-        [m.pk] * len(declared),
-        declared.kind.tolist(),
-        declared.a.tolist(),
-        declared.b.tolist(),
-        declared.weight.tolist(),
-        declared.evidence.tolist(),
-        declared.first.tolist(),
-        declared.last.tolist(),
-        declared.basis.tolist(),
-        strict=True,
-    )
-    bulk_insert(DeclaredLine._meta.db_table, cols, rows)
+    values = [np.full(len(declared), m.pk, dtype=object)]
+    values += [getattr(declared, f) for f in ("kind", "a", "b", "weight", "evidence", "first", "last", "basis")]
+    bulk_insert_columns(DeclaredLine._meta.db_table, cols, values)
 
 
 def _store_nodes(
@@ -1112,42 +1160,84 @@ def _store_nodes(
         )
         scores = _permute_scores(scores, only)
     n = len(keys)
-    positions = range(n) if only is None else pick
-    kinds = update.node_kinds(keys)
-    refs = (keys % build.KEY_SHIFT).tolist()
-    org = [None if o < 0 else o for o in info.org_id.tolist()]
-    comm = [None if c < 0 else c for c in scores.community.tolist()]
+    positions = np.arange(n) if only is None else only
+    kinds = np.array(build.KIND_ORDER, dtype=object)[keys // build.KEY_SHIFT]
+    refs = keys % build.KEY_SHIFT
+    org, comm = _or_null(info.org_id), _or_null(scores.community)
     bk = scores.by_kind
     node_cols = (
         "map_id", "idx", "kind", "ref_id", "label", "role", "org_id", "community", "pagerank", "brokerage",
         "degree", "deg_connection", "deg_participation", "deg_influence", "deg_prospecting", "deg_channel",
         "reach2", "internal_ties", "external_ties", "x", "y",
     )  # fmt: skip
-    node_rows = zip(
-        [m.pk] * n,
+    node_values = [
+        np.full(n, m.pk, dtype=object),
         positions,
         kinds,
         refs,
-        [s[:200] for s in info.label],
-        info.role,
+        _objects([s[:200] for s in info.label]),
+        _objects(info.role),
         org,
         comm,
-        scores.pagerank.tolist(),
-        scores.brokerage.tolist(),
-        scores.degree.tolist(),
-        bk["connection"].tolist(),
-        bk["participation"].tolist(),
-        bk["influence"].tolist(),
-        bk["prospecting"].tolist(),
-        bk["channel"].tolist(),
-        scores.reach2.tolist(),
-        scores.internal.tolist(),
-        scores.external.tolist(),
-        np.round(scores.x, 2).tolist(),
-        np.round(scores.y, 2).tolist(),
-        strict=True,
-    )
-    bulk_insert(Node._meta.db_table, node_cols, node_rows)
+        scores.pagerank,
+        scores.brokerage,
+        scores.degree,
+        bk["connection"],
+        bk["participation"],
+        bk["influence"],
+        bk["prospecting"],
+        bk["channel"],
+        scores.reach2,
+        scores.internal,
+        scores.external,
+        np.round(scores.x, 2),
+        np.round(scores.y, 2),
+    ]
+    bulk_insert_columns(Node._meta.db_table, node_cols, node_values)
+
+
+def _objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """A list's items as an array of the same Python objects (no conversion)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def bulk_insert_columns(
+    table: str, columns: Sequence[str], values: Sequence[npt.NDArray[Any]], *, chunk: int = 100_000
+) -> int:
+    """`bulk_insert` of rows given as columns (numpy arrays, of Python objects or of numbers,
+    all of one length). On SQLite each part's values are laid out by numpy straight into the
+    statements' parameter lists (a row of Python objects, then many rows chained into one
+    statement's parameters, cost as much as SQLite's own work); on PostgreSQL, rows to COPY."""
+    n = len(values[0]) if len(values) else 0
+    if len(values) != len(columns) or any(len(v) != n for v in values):
+        raise ValueError(f"bulk_insert_columns into {table}: one column of {n} values per name")
+    if connection.vendor != "sqlite":
+        return bulk_insert(table, columns, zip(*(v.tolist() for v in values), strict=True))
+    width = len(columns)
+    per = max(1, 999 // width)
+    part = max(per, chunk // per * per)
+    cols = ", ".join(columns)
+    one = f"({', '.join(['?'] * width)})"
+    single = f"INSERT INTO {table} ({cols}) VALUES {one}"  # noqa: S608  # fixed table names and placeholders; values are parameters
+    multi = f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * per)}"  # noqa: S608  # the same
+    with connection.cursor() as cursor:
+        raw = cursor.cursor.connection.cursor()
+        try:
+            for lo in range(0, n, part):
+                hi = min(n, lo + part)
+                block = np.empty((hi - lo, width), dtype=object)
+                for j, v in enumerate(values):
+                    # Numbers become Python ints, floats and bools (what tolist makes of them).
+                    block[:, j] = v[lo:hi] if v.dtype == object else v[lo:hi].astype(object)
+                full = (hi - lo) // per
+                raw.executemany(multi, block[: full * per].reshape(full, per * width).tolist())
+                if hi - lo > full * per:
+                    raw.executemany(single, block[full * per :].tolist())
+        finally:
+            raw.close()
+    return n
 
 
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, chunk: int = 100_000) -> int:

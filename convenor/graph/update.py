@@ -456,9 +456,21 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
         # The stored lines kept in their identities' order (as the arrays kept beside the
         # database hold them) and the day's new ones too: each new line goes in its place, no sort.
         at_new = np.searchsorted(kept_ids, new_ids)
-        both = Keyed(*(np.insert(getattr(kept, f), at_new, getattr(small, f)[add]) for f in _FIELDS))
-        ids = np.insert(kept_ids, at_new, new_ids)
-        came = np.insert(at_kept, at_new, -1)
+        # np.insert's result, its places worked out once for every column rather than per column.
+        total = len(kept_ids) + len(new_ids)
+        goes = at_new + np.arange(len(new_ids))
+        stays = np.ones(total, dtype=bool)
+        stays[goes] = False
+
+        def put(old: npt.NDArray[Any], new: npt.NDArray[Any] | int) -> npt.NDArray[Any]:
+            out = np.empty(total, dtype=old.dtype)
+            out[stays] = old
+            out[goes] = new
+            return out
+
+        both = Keyed(*(put(getattr(kept, f), getattr(small, f)[add]) for f in _FIELDS))
+        ids = put(kept_ids, new_ids)
+        came = put(at_kept, -1)
         real = both.weight > 0
         if not real.all():
             both, ids, came = both.take(real), ids[real], came[real]
