@@ -317,18 +317,36 @@ def _thread_page_sql() -> str:
     return sql
 
 
-_SPACE_FACTS = _READER_FACTS.format(
-    tag="",
-    space="%(space)s",
-    more="",
-    source=_MEMBER,
-    follow="f.space_id = %(space)s AND f.thread_id IS NULL",
-    ideas="0",
-    held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "
-    "WHERE t.author_id = m.id AND +t.space_id = %(space)s AND t.state <> 'published') THEN 1 ELSE 0 END",
-    events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "
-    "WHERE e.space_id = %(space)s AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
-)
+def _space_facts(*, space: str, more: str = "", source: str = _MEMBER) -> str:
+    return _READER_FACTS.format(
+        tag="",
+        space=space,
+        more=more,
+        source=source,
+        follow=f"f.space_id = {space} AND f.thread_id IS NULL",
+        ideas="0",
+        held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "  # noqa: S608  # `space`: a column or placeholder
+        f"WHERE t.author_id = m.id AND +t.space_id = {space} AND t.state <> 'published') THEN 1 ELSE 0 END",
+        events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "  # noqa: S608  # as above
+        f"WHERE e.space_id = {space} AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
+    )
+
+
+_SPACE_FACTS = _space_facts(space="%(space)s")
+# The same with the space's columns after the facts, for the space itself, found by its slug
+# (space_and_reader_facts). The facts' columns are NULL when the user has no member profile.
+_SPACE_PAGE: dict[str, str] = {}
+
+
+def _space_page_sql() -> str:
+    sql = _SPACE_PAGE.get(connection.vendor)
+    if sql is None:
+        sql = _SPACE_PAGE[connection.vendor] = _space_facts(
+            space="s.id",
+            more=", " + access.row_columns((Space, "s")),
+            source="spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s WHERE s.slug = %(slug)s",
+        )
+    return sql
 
 
 def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -> ReaderFacts | None:
@@ -365,7 +383,20 @@ def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, Re
     return thread, facts
 
 
-# The facts' columns, before a thread's (thread_and_reader_facts).
+def space_and_reader_facts(*, user_id: int, slug: str) -> tuple[Space, ReaderFacts | None] | None:
+    """The space `slug`, whoever may read it, and the facts above for the user `user_id` on
+    its page (None when they have no member profile): one query for both, as
+    thread_and_reader_facts. None when there is no such space."""
+    with connection.cursor() as cur:
+        cur.execute(_space_page_sql(), {"user": user_id, "slug": slug, "now": timezone.now()})
+        row = cur.fetchone()
+    if row is None:
+        return None
+    (space,) = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Space, "s"))
+    return space, None if row[0] is None else _facts(tuple(row), thread_page=False)
+
+
+# The facts' columns, before a thread's or space's (thread_and_reader_facts, space_and_reader_facts).
 _FACT_COLUMNS = 10
 
 

@@ -170,15 +170,23 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _space_detail(request: HttpRequest, slug: str, *, share: bool = True) -> HttpResponse:
-    space = access.public_space_for_view_sql(slug) or _readable(
-        request, lambda: access.space_by_slug_for_view(request.user, slug)
-    )
+    user = request.user
     tab = request.GET.get("tab", "latest")
     tab = tab if tab in dict(TABS) else "latest"
-    if share and _reader_page(request):
-        kept = _reader_space_page(request, space, tab)
+    if share and isinstance(user, User) and _reader_page(request):
+        # The space and the reader's facts in one query (the gate's own only when the space
+        # is not public), for the page kept for readers alike; as on the thread page.
+        found = selectors.space_and_reader_facts(user_id=user.pk, slug=slug)
+        space, facts = found if found is not None else (None, None)
+        if space is None or space.visibility != Visibility.PUBLIC:
+            space = _readable(request, lambda: access.space_by_slug_for_view(user, slug))
+        kept = _reader_space_page(request, space, tab, facts)
         if kept is not None:
             return kept
+    else:
+        space = access.public_space_for_view_sql(slug) or _readable(
+            request, lambda: access.space_by_slug_for_view(user, slug)
+        )
     return _space_page(request, space, tab, _coming_events(request, space))
 
 
@@ -901,16 +909,18 @@ def _reader_thread_page(
     return _fill(request, skeleton, facts, {SLOT_IDEAS: ideas_part}, token, posts)
 
 
-def _reader_space_page(request: HttpRequest, space: Space, tab: str) -> HttpResponse | None:
-    """The space page kept for readers alike, made this reader's; None when their page is
-    their own: they moderate it, started a thread there that is held, or it has coming
-    events (which of them one sees depends on the viewer)."""
+def _reader_space_page(
+    request: HttpRequest, space: Space, tab: str, facts: selectors.ReaderFacts | None
+) -> HttpResponse | None:
+    """The space page kept for readers alike, made this reader's (`facts`: theirs on it,
+    selectors.space_and_reader_facts); None when their page is their own: they moderate it,
+    started a thread there that is held, or it has coming events (which of them one sees
+    depends on the viewer)."""
     user = request.user
     if not set(request.GET).issubset({"tab", "page"}):
         return None
     if not isinstance(user, User):
         return None
-    facts = selectors.reader_facts(user_id=user.pk, space_id=space.pk)
     if facts is None or facts.held_threads or facts.coming_events:
         return None
     if access.moderates(user, role=facts.role, state=facts.state):

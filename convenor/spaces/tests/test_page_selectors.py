@@ -111,6 +111,26 @@ def test_a_thread_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
     assert selectors.thread_and_reader_facts(user_id=world.acme_user.pk, thread_id=private.pk + 1000) is None
 
 
+def test_a_space_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
+    world: World, lounge: Space, acme_space: Space, django_assert_num_queries: Any
+) -> None:
+    thread = thread_create(space=lounge, author=world.acme_member, title="Open", body="first")
+    Thread.objects.filter(pk=thread.pk).update(state=PostState.HELD)
+    with django_assert_num_queries(1):
+        found = selectors.space_and_reader_facts(user_id=world.acme_user.pk, slug=lounge.slug)
+    assert found is not None
+    space, facts = found
+    assert space == lounge and space.name == lounge.name and space.version == Space.objects.get(pk=lounge.pk).version
+    assert facts == selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk)
+    assert facts is not None and facts.held_threads and not facts.held_posts
+    found = selectors.space_and_reader_facts(user_id=world.admin.pk + 10_000, slug=lounge.slug)
+    assert found is not None and found[0] == lounge and found[1] is None
+    # A private space is read too (the caller decides whether the user may see it).
+    found = selectors.space_and_reader_facts(user_id=world.globex_user.pk, slug=acme_space.slug)
+    assert found is not None and found[0] == acme_space
+    assert selectors.space_and_reader_facts(user_id=world.acme_user.pk, slug="no-such-space") is None
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_the_held_post_check_reads_the_partial_index_not_the_threads_posts(world: World) -> None:
     held = "SELECT 1 FROM spaces_post p WHERE p.thread_id = %s AND p.author_id = %s AND NOT (p.state = 'published')"

@@ -141,7 +141,7 @@ def test_a_reader_sees_their_reactions_and_edit_links_and_others_do_not(
     assert len(tokens) == 2
 
 
-def test_a_kept_public_thread_page_reads_the_session_then_the_thread_with_the_readers_facts(
+def test_kept_public_pages_read_the_session_then_the_thread_or_space_with_the_readers_facts(
     globex_client: Client, world: World, square: Space
 ) -> None:
     thread, replies = _conversation(world, square)
@@ -157,6 +157,15 @@ def test_a_kept_public_thread_page_reads_the_session_then_the_thread_with_the_re
     sqls = [q["sql"] for q in queries.captured_queries]
     assert len(sqls) == 2, "\n".join(q[:150] for q in sqls)
     assert "django_session" in sqls[0] and "spaces_thread t" in sqls[1] and "spaces_reaction" in sqls[1]
+    # The space page alike: the session, then the space with the reader's facts.
+    space_url = reverse("web:space_detail", args=[square.slug])
+    first = _page(globex_client, space_url)
+    with CaptureQueriesContext(connection) as queries:
+        again = _page(globex_client, space_url)
+    assert _untokened(again) == _untokened(first) and "Kafka lag" in again
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert len(sqls) == 2, "\n".join(q[:150] for q in sqls)
+    assert "spaces_space s LEFT JOIN people_member m" in sqls[1]
 
 
 def test_the_make_an_idea_list_comes_with_the_kept_posts_and_follows_edits(
