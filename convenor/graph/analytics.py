@@ -257,17 +257,29 @@ def degrees(lines: Lines) -> tuple[I64, dict[str, I64]]:
     return degree, by_kind
 
 
-def reach2(lines: Lines) -> tuple[I64, bool]:
-    """People within two steps over person-to-person lines (not counting oneself). The daily
-    update counts it again only where it changed (`reach2_update`)."""
-    n = lines.n
+def person_pairs(lines: Lines) -> tuple[I64, I64]:
+    """The distinct pairs of people joined by a line (`simple_pairs` of the person-to-person lines)."""
     people = person_mask(lines)
     pp = people[lines.src] & people[lines.dst]
+    return simple_pairs(lines.n, lines.src[pp], lines.dst[pp])
+
+
+def _pair_degree(n: int, pairs: tuple[I64, I64]) -> I64:
+    src, dst = pairs
+    return (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.int64)
+
+
+def reach2(lines: Lines, *, pairs: tuple[I64, I64] | None = None) -> tuple[I64, bool]:
+    """People within two steps over person-to-person lines (not counting oneself). The daily
+    update counts it again only where it changed (`reach2_update`). `pairs`: person_pairs(lines),
+    when known."""
+    n = lines.n
+    people = person_mask(lines)
     out = np.zeros(n, dtype=np.int64)
-    if not pp.any():
+    src, dst = person_pairs(lines) if pairs is None else pairs
+    if not len(src):
         return out, True
-    src, dst = simple_pairs(n, lines.src[pp], lines.dst[pp])
-    deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.int64)
+    deg = _pair_degree(n, (src, dst))
     if reach_exact(deg):
         g = ig.Graph(n=n, edges=edge_list(src, dst), directed=False)
         out[:] = np.asarray(g.neighborhood_size(order=2, mindist=1), dtype=np.int64)
@@ -662,8 +674,11 @@ def rescore(lines: Lines, org_node: I64, previous: Previous, *, seed: int = SEED
     else:
         comm, count = communities(lines, seed=seed, initial=initial)
     comm = keep_numbers(comm, initial)
-    counted = reach2_update(lines, previous)
-    reach, exact = counted if counted is not None else reach2(lines)
+    # The pairs of people joined now, once: when they make the count an upper bound, that bound is
+    # the answer whatever changed, and reach2_update (which would find as much) is skipped.
+    pairs = person_pairs(lines)
+    counted = reach2_update(lines, previous) if reach_exact(_pair_degree(lines.n, pairs)) else None
+    reach, exact = counted if counted is not None else reach2(lines, pairs=pairs)
     internal, external = org_ties(lines, org_node)
     x, y = place_new(lines, previous.known, previous.x, previous.y, seed=seed)
     return Scores(

@@ -441,9 +441,9 @@ def update_map(
         again = _gather_for_people(people, start=start, end=end, max_id=last_id, weights=weights)
         rebuilt = update.keyed(build.fold(update.raw_of(update.keyed(build.fold(again)), declared.take(touched_decl))))
         # Only the affected lines (whose ends are all in `universe`): these people's other lines stay as stored.
-        inside = np.isin(rebuilt.a, universe) & np.isin(rebuilt.b, universe)
+        inside = update.among(rebuilt.a, universe) & update.among(rebuilt.b, universe)
         rebuilt = rebuilt.take(inside)
-        redo = rebuilt.take(np.isin(update.line_ids(rebuilt, universe), affected))
+        redo = rebuilt.take(update.among(update.line_ids(rebuilt, universe), affected))
     seconds["gather"] += time.perf_counter() - t
     tick(3, total)
 
@@ -451,9 +451,9 @@ def update_map(
     keep_stored = np.ones(len(ids_stored), dtype=bool)
     hit, at = stored_index.find(affected)
     keep_stored[at[hit]] = False
-    fresh_keep = ~np.isin(update.line_ids(fresh_k, universe), affected)
+    fresh_keep = ~update.among(update.line_ids(fresh_k, universe), affected)
     # Declarations not yet in any stored line (new ones, or weightless ones whose line was not drawn).
-    decl_add = ~update.match(ids_decl, ids_old_decl[on_map])[0] & ~np.isin(ids_decl, affected)
+    decl_add = ~update.match(ids_decl, ids_old_decl[on_map])[0] & ~update.among(ids_decl, affected)
     folded = update.merge(
         stored.lines, ids_stored, keep_stored, universe, fresh_k.take(fresh_keep), declared.take(decl_add), redo
     )

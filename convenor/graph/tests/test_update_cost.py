@@ -388,3 +388,28 @@ def test_times_are_read_as_seconds_without_a_text_on_newer_sqlite() -> None:
             cursor.execute(f"SELECT {build._epoch_sql('%s')}, CAST(strftime('%%s', %s) AS INTEGER)", [text, text])
             fast, slow = cursor.fetchone()
             assert fast == slow, text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_node_keys_are_located_as_a_binary_search_finds_them(seed: int) -> None:
+    """update.locate reads a key's place from a table per kind of node (dense ids), searching only
+    for sparse ids (conduits' hashes) and keys not there; update.among is np.isin for an ascending
+    array. Both give exactly what numpy gives."""
+    rng = np.random.default_rng(seed)
+    universe = np.unique(np.concatenate([
+        build.node_key("member", rng.integers(1, 3_000, 2_000)),
+        build.node_key("org", rng.integers(1, 50, int(rng.integers(0, 30)))),
+        build.node_key("conduit", rng.integers(0, 1 << 32, 5)),
+    ]))  # fmt: skip
+    keys = np.concatenate([
+        universe[rng.integers(0, len(universe), 5_000)],
+        build.node_key("member", rng.integers(0, 4_000, 200)),  # some not in the universe, some past its ids
+        build.node_key("space", rng.integers(0, 9, 20)),
+        build.node_key("conduit", rng.integers(0, 1 << 32, 3)),
+    ])  # fmt: skip
+    keys = keys[rng.permutation(len(keys))]
+    assert np.array_equal(update.locate(universe, keys), np.searchsorted(universe, keys))
+    assert update.locate(universe, keys).dtype == np.int64
+    assert len(update.locate(universe, keys[:0])) == 0
+    assert np.array_equal(update.among(keys, universe), np.isin(keys, universe))
+    assert not update.among(keys, universe[:0]).any()
