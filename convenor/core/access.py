@@ -11,6 +11,9 @@ importable before the domain apps.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -827,14 +830,34 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
     start = 0
     for model, alias in parts:
         _, names, converters = _row_reader(model, alias)
-        values = []
-        for value, (col, funcs) in zip(row[start : start + len(names)], converters, strict=True):
-            for func in funcs:
-                value = func(value, col, connection)
-            values.append(value)
-        out.append(model.from_db(connection.alias, names, values))
+        raw = row[start : start + len(names)]
         start += len(names)
+        memo_key: tuple[Any, ...] | None = (model, alias, connection.vendor, raw)
+        try:
+            values = _CONVERTED.get(memo_key)  # type: ignore[arg-type]  # not None here
+        except TypeError:  # a value that cannot be a key (a memoryview): not remembered
+            memo_key, values = None, None
+        if values is None:
+            converted = []
+            for value, (col, funcs) in zip(raw, converters, strict=True):
+                for func in funcs:
+                    value = func(value, col, connection)
+                converted.append(value)
+            values = tuple(converted)
+            if memo_key is not None and all(type(v) in _IMMUTABLE for v in values):
+                _CONVERTED.put(memo_key, values)
+        out.append(model.from_db(connection.alias, names, values))
     return out
+
+
+# The values the converters made of each row read lately (the same few thread, space and
+# account rows are read on every page: parsing their times cost more than reading them).
+# Only rows of immutable values are remembered (no JSON field's dict is shared), and each
+# instance gets its own dict of them.
+_CONVERTED: Memo[tuple[Any, ...], tuple[Any, ...]] = Memo(4096)
+_IMMUTABLE = frozenset(
+    {str, int, float, bool, type(None), datetime.datetime, datetime.date, decimal.Decimal, uuid.UUID}
+)
 
 
 def row_columns(*parts: tuple[type[Any], str]) -> str:

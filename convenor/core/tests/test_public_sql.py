@@ -65,3 +65,24 @@ def test_viewer_member_is_the_orm_member_read_with_one_plain_query(world: World)
     lone = User.objects.create(email="lone@example.com", name="Lone")
     assert access.viewer_member(lone) is None
     assert access.viewer_member(AnonymousUser()) is None
+
+
+def test_a_row_read_again_gives_equal_instances_of_their_own(world: World, lounge: Space) -> None:
+    """The converted values of a row read lately are remembered (access._CONVERTED): the
+    instances are equal to the ORM's, each with a dict of its own; rows whose values could
+    change in place (a JSON field's dict) are not remembered."""
+    thread = thread_create(space=lounge, author=world.admin_member, title="Twice", body="Words", kind="discussion")
+    Space.objects.filter(pk=lounge.pk).update(visibility=Visibility.PUBLIC)
+    first = access.public_thread_for_view_sql(thread.pk)
+    second = access.public_thread_for_view_sql(thread.pk)
+    assert first is not None and second is not None and first is not second
+    orm = Thread.objects.get(pk=thread.pk)
+    assert _values(first) == _values(second) == _values(orm)
+    assert not first._state.adding and first._state.db == "default"
+    first.title = "Changed here only"
+    assert second.title == "Twice" and access.public_thread_for_view_sql(thread.pk).title == "Twice"  # type: ignore[union-attr]
+    # A later change of the row is a new row: read afresh.
+    Thread.objects.filter(pk=thread.pk).update(title="Renamed")
+    assert access.public_thread_for_view_sql(thread.pk).title == "Renamed"  # type: ignore[union-attr]
+    # Mutable values are never shared.
+    assert dict not in access._IMMUTABLE and list not in access._IMMUTABLE
