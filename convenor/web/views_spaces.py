@@ -837,8 +837,8 @@ def _reader_thread_page(
     key = pagecache.key(
         "thread-page",
         # What the page shows of the thread and its space (the version covers the posts).
-        [getattr(thread, f.attname) for f in Thread._meta.concrete_fields],
-        [getattr(space, f.attname) for f in Space._meta.concrete_fields],
+        tuple(getattr(thread, f.attname) for f in Thread._meta.concrete_fields),
+        tuple(getattr(space, f.attname) for f in Space._meta.concrete_fields),
         request.path,
         request.GET.get("page", ""),
         _role_links(user),
@@ -929,10 +929,10 @@ def _reader_space_page(
     personal_feed = space.visibility != Visibility.PUBLIC
     key = pagecache.key(
         "space-page",
-        [getattr(space, f.attname) for f in Space._meta.concrete_fields],
+        tuple(getattr(space, f.attname) for f in Space._meta.concrete_fields),
         tab,
         request.path,
-        sorted(request.GET.lists()),
+        tuple((name, tuple(values)) for name, values in sorted(request.GET.lists())),
         _role_links(user),
         facts.following,
         facts.state,

@@ -222,3 +222,17 @@ def test_search_finds_a_prefix_when_whole_words_find_few(acme_client: Client, wo
     thread_create(space=square, author=world.acme_member, title="Clusters", body="kubernetes clusters")
     page, _ = _get(acme_client, reverse("web:search"), q="kuber")
     assert "1 result" in page and "<mark>" in page
+
+
+def test_keys_are_digests_of_what_the_page_depends_on_remembered_for_hashable_parts() -> None:
+    from convenor.web import pagecache
+
+    parts = (("thread", 7, "title"), "/threads/7/", "", (False, True, False))
+    first = pagecache.key("thread-page", *parts)
+    assert first == pagecache._key("thread-page", parts) == pagecache.key("thread-page", *parts)
+    assert ("thread-page", parts) in pagecache._KEYS._entries
+    assert pagecache.key("thread-page", *parts[:-1], (False, False, False)) != first
+    assert pagecache.key("space-page", *parts) != first
+    # Unhashable parts (lists) are worked out each time, to the same key for the same values.
+    assert pagecache.key("threads", [("page", ["2"])]) == pagecache.key("threads", [("page", ["2"])])
+    assert pagecache.key("threads", [("page", ["2"])]) != pagecache.key("threads", [("page", ["3"])])
