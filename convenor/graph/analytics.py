@@ -6,6 +6,7 @@ Everything takes and returns numpy arrays aligned with the node positions of `bu
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from dataclasses import dataclass
@@ -57,8 +58,16 @@ def person_mask(lines: Lines) -> npt.NDArray[np.bool_]:
 
 def edge_list(src: I64, dst: I64) -> list[tuple[int, int]]:
     """Edges as igraph takes them: pairs of plain ints (zipping two flat lists is about twice as
-    fast as turning a two-column array into a list of lists, on a million lines)."""
-    return list(zip(src.tolist(), dst.tolist(), strict=True))
+    fast as turning a two-column array into a list of lists, on a million lines). Python's cycle
+    collector is held off meanwhile: it would otherwise walk the young pairs again and again
+    (a third of the time at ten million), and pairs of ints hold no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return list(zip(src.tolist(), dst.tolist(), strict=True))
+    finally:
+        if was:
+            gc.enable()
 
 
 DAMPING = 0.85
@@ -102,17 +111,23 @@ def walk_ranks(n: int, frm: I64, to: I64, weight: F64) -> F64:
     return ranks
 
 
-def brokerage(lines: Lines, *, seed: int = SEED) -> tuple[F64, bool]:
+def brokerage(lines: Lines, *, seed: int = SEED, graph: ig.Graph | None = None) -> tuple[F64, bool]:
     """Betweenness over people and organisations (connection, influence, prospecting lines,
-    undirected), normalised to 0..1. Sampled from some sources on large maps."""
+    undirected), normalised to 0..1. Sampled from some sources on large maps. `graph`: every
+    line as an undirected edge (`undirected(lines)`), when built already: the graph of these
+    lines is then cut from it by igraph (the same graph, in C, without a Python pair per line)."""
     n = lines.n
     sel = np.isin(lines.kind, PERSON_LINES)
     out = np.zeros(n)
     if not sel.any():
         return out, False
-    a, b = simple_pairs(n, lines.src[sel], lines.dst[sel])
-    g = ig.Graph(n=n, edges=edge_list(a, b), directed=False)
-    active = np.flatnonzero((np.bincount(a, minlength=n) + np.bincount(b, minlength=n)) > 0)
+    if graph is None:
+        a, b = simple_pairs(n, lines.src[sel], lines.dst[sel])
+        g = ig.Graph(n=n, edges=edge_list(a, b), directed=False)
+    else:
+        g = graph.subgraph_edges(np.flatnonzero(sel).tolist(), delete_vertices=False)
+        g.simplify(multiple=True, loops=True)  # the edges simple_pairs gives, in its order
+    active = np.flatnonzero(np.asarray(g.degree()) > 0)
     sampled = len(active) > BETWEENNESS_EXACT_NODES
     if sampled:
         rng = np.random.default_rng(seed)
@@ -141,16 +156,19 @@ def undirected(lines: Lines) -> ig.Graph:
     return ig.Graph(n=lines.n, edges=edge_list(lines.src, lines.dst), directed=False)
 
 
-def communities(lines: Lines, *, seed: int = SEED, initial: I64 | None = None) -> tuple[I64, int]:
+def communities(
+    lines: Lines, *, seed: int = SEED, initial: I64 | None = None, graph: ig.Graph | None = None
+) -> tuple[I64, int]:
     """Leiden communities (modularity) over every line, undirected, on log-damped weights, so
     that one very busy space does not swallow everyone. Numbered by size, largest first.
 
     `initial` (the daily update's) starts from the previous communities, -1 for new nodes,
-    each of which starts alone: the communities stay recognisable from day to day."""
+    each of which starts alone: the communities stay recognisable from day to day. `graph`:
+    `undirected(lines)`, when built already."""
     n = lines.n
     if n == 0:
         return np.empty(0, dtype=np.int64), 0
-    g = undirected(lines)
+    g = undirected(lines) if graph is None else graph
     weights = np.log1p(lines.weight).tolist()
     start = None
     if initial is not None:
@@ -430,8 +448,11 @@ def score(lines: Lines, org_node: I64, *, seed: int = SEED) -> Scores:
     pr_org = np.bincount(org_node[has_org], weights=pr[has_org], minlength=lines.n)
     is_org = lines.node_kind == KIND_CODE[NodeKind.ORGANIZATION]
     pr = np.where(is_org, pr_org, pr)
-    bt, sampled = brokerage(lines, seed=seed)
-    comm, count = communities(lines, seed=seed)
+    # Every line as an edge, built once for both Leiden and (cut from it) brokerage.
+    whole = undirected(lines) if lines.n else None
+    comm, count = communities(lines, seed=seed, graph=whole)
+    bt, sampled = brokerage(lines, seed=seed, graph=whole)
+    del whole
     reach, exact = reach2(lines)
     internal, external = org_ties(lines, org_node)
     importance = pr + degree.astype(np.float64) * 1e-9

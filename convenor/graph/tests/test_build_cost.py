@@ -178,3 +178,23 @@ def test_the_previous_map_is_freed_whole_only_when_nothing_else_is_in_its_tables
     assert Node.objects.filter(map=snap).count() == snap.node_count
     assert not Line.objects.filter(map_id=second.pk).exists()
     assert set(Map.objects.values_list("pk", flat=True)) == {snap.pk, third.pk}
+
+
+@pytest.mark.parametrize("nodes", [300, 3_000])
+def test_brokerage_cut_from_the_graph_of_every_line_is_the_same(nodes: int) -> None:
+    """The full build builds the graph of every line once, for Leiden, and cuts brokerage's
+    graph from it: the same betweenness as from the distinct pairs, exact (small maps) or sampled."""
+    rng = np.random.default_rng(nodes)
+    e = nodes * 4
+    src, dst = rng.integers(0, nodes, e), rng.integers(0, nodes, e)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    k = len(src)
+    kinds = rng.integers(0, len(build.LINE_ORDER), k)
+    keys = build.node_key("member", np.arange(nodes))
+    zeros = np.zeros(k, dtype=np.int64)
+    lines = build.Lines(keys, kinds, src, dst, np.ones(k), np.ones(k, dtype=np.int64), zeros, zeros, zeros)
+    alone, alone_sampled = analytics.brokerage(lines)
+    cut, cut_sampled = analytics.brokerage(lines, graph=analytics.undirected(lines))
+    assert alone_sampled == cut_sampled == (nodes > analytics.BETWEENNESS_EXACT_NODES)
+    assert np.array_equal(alone, cut) and alone.max() == 1.0
