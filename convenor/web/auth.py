@@ -92,9 +92,13 @@ _AUTH_HASHES: Memo[tuple[str, str], str] = Memo(4096)
 
 
 def get_user(request: HttpRequest) -> User | AnonymousUser:
-    """django.contrib.auth.middleware.get_user, with the short way above first."""
+    """django.contrib.auth.middleware.get_user, with the short way above first. Once known,
+    the user also takes the lazy object's place as ``request.user``: every attribute read
+    through a SimpleLazyObject is a few Python calls, and a page reads it a hundred times."""
     if not hasattr(request, "_cached_user"):
         request._cached_user = session_user(request) or auth.get_user(request)  # type: ignore[attr-defined]  # Django's own memo
+        if isinstance(request.__dict__.get("user"), SimpleLazyObject):
+            request.user = request._cached_user  # type: ignore[attr-defined]
     return request._cached_user  # type: ignore[attr-defined, no-any-return]
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
 from django.template.loader import get_template
 
 from convenor.core import access
 from convenor.core.access import AnyUser
+from convenor.core.memo import Memo
 from convenor.spaces import selectors as space_selectors
 
 # The viewer's unread notifications, and how many of them are about a space (core_notif_unread_idx).
@@ -42,13 +40,11 @@ def unread_from(user: AnyUser, *, total: int, about_spaces: int) -> int:
 
 def usernav(*, section: str, unread: int, member_id: int | None, name: str, csrf_token: str) -> str:
     """The logged-in viewer's corner of the top bar (web/_usernav.html) on its own, as base.html
-    includes it, for pages rendered once for all readers (views_spaces.py). Kept per set of
-    values (a handful per viewer): the template costs more than the cache."""
-    cache_key = (
-        "convenor:usernav:"
-        + hashlib.sha256(repr((section, unread, member_id, name, csrf_token)).encode()).hexdigest()[:32]
-    )
-    html: str | None = cache.get(cache_key)
+    includes it, for pages rendered once for all readers (views_spaces.py). Remembered in the
+    process per set of values (a handful per viewer): the template is a pure function of
+    them, and rendering it cost more than the rest of the corner's work."""
+    memo_key = (section, unread, member_id, name, csrf_token)
+    html = _USERNAV.get(memo_key)
     if html is None:
         context = {
             "section": section,
@@ -58,8 +54,11 @@ def usernav(*, section: str, unread: int, member_id: int | None, name: str, csrf
             "csrf_token": csrf_token,
         }
         html = get_template("web/_usernav.html").render(context)
-        cache.set(cache_key, html, 300)
+        _USERNAV.put(memo_key, html)
     return html
+
+
+_USERNAV: Memo[tuple[str, int, int | None, str, str], str] = Memo(4096)
 
 
 def viewer_name(user: AnyUser, member_name: str | None) -> str:

@@ -141,3 +141,15 @@ def test_a_session_read_before_brings_its_user_in_the_same_query(world: World) -
     # The joined row follows the same rules: an inactive account is nobody.
     User.objects.filter(pk=world.acme_user.pk).update(is_active=False)
     assert client.get(url).status_code == 302
+
+
+def test_the_known_user_takes_the_lazy_objects_place_on_the_request(world: World) -> None:
+    from django.utils.functional import SimpleLazyObject
+
+    from convenor.web import auth as web_auth
+
+    client = _logged_in(world.acme_user)
+    response = client.get(reverse("web:notifications"))
+    request = response.wsgi_request
+    assert not isinstance(request.__dict__["user"], SimpleLazyObject)
+    assert request.user == world.acme_user and web_auth.get_user(request) is request.user
