@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
+from django.db import connection
 
 from convenor.core.arrays import sorted_unique
 from convenor.graph import build
@@ -273,33 +274,40 @@ def _read_nodes(m: Map) -> dict[str, npt.NDArray[np.generic]]:
 
 
 def _read_lines(m: Map, node_keys: I64) -> tuple[Keyed, I64, I64, I64]:
+    """The map's lines from the database (when the arrays kept beside it cannot be used), in one
+    pass over them, the kind numbered in SQL, in the order of their identities (by kind, then
+    by their ends' keys), as the kept arrays hold them."""
     line_t = Line._meta.db_table
     first_sql = build._epoch_sql("first_seen")
     last_sql = build._epoch_sql("last_seen")
-    parts: list[tuple[I64, I64, I64, F64, I64, I64, I64, I64, I64]] = []
-    for code, line_kind in enumerate(LINE_ORDER):
-        rid, src, dst, weight, ev, first, last, basis = build.fetch_columns(
-            f"SELECT id, source, target, weight, evidence, COALESCE({first_sql}, -1), COALESCE({last_sql}, -1),"  # noqa: S608  # fixed table names; values are parameters
-            f" basis FROM {line_t} WHERE map_id = %s AND kind = %s",
-            [m.pk, str(line_kind)],
-            8,
+    kind_sql = "".join(f" WHEN %s THEN {code}" for code in range(len(LINE_ORDER)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE kind{kind_sql} ELSE -1 END, id, source, target, weight, evidence,"  # noqa: S608  # fixed table names and placeholders; values are parameters
+            f" COALESCE({first_sql}, -1), COALESCE({last_sql}, -1), basis FROM {line_t} WHERE map_id = %s",
+            [*(str(k) for k in LINE_ORDER), m.pk],
         )
-        k = np.full(len(rid), code, dtype=np.int64)
-        parts.append((k, _i(rid), _i(src), _f(weight), _i(ev), _i(first), _i(last), _i(basis), _i(dst)))
-    kind_a = np.concatenate([p[0] for p in parts])
-    row = np.concatenate([p[1] for p in parts])
-    src_i = np.concatenate([p[2] for p in parts])
-    dst_i = np.concatenate([p[8] for p in parts])
+        rows = np.fromiter(cursor.cursor, dtype=_LINE_ROW_DTYPE)
+    kind_a = np.ascontiguousarray(rows["kind"])
+    if len(kind_a) and kind_a.min() < 0:
+        raise ValueError(f"the stored map {m.pk} has lines of an unknown kind; run a full build")
+    src_i, dst_i = np.ascontiguousarray(rows["source"]), np.ascontiguousarray(rows["target"])
     a, b = node_keys[src_i], node_keys[dst_i]
     undirected = ~np.isin(kind_a, list(build.DIRECTED_LINES))
     swap = undirected & (a > b)
     a, b = np.where(swap, b, a), np.where(swap, a, b)
+    order = np.lexsort((b, a, kind_a))
     lines = Keyed(
-        kind_a, a, b, np.concatenate([p[3] for p in parts]), np.concatenate([p[4] for p in parts]),
-        np.concatenate([p[5] for p in parts]), np.concatenate([p[6] for p in parts]),
-        np.concatenate([p[7] for p in parts]),
+        kind_a[order], a[order], b[order], np.ascontiguousarray(rows["weight"])[order],
+        np.ascontiguousarray(rows["evidence"])[order], np.ascontiguousarray(rows["first"])[order],
+        np.ascontiguousarray(rows["last"])[order], np.ascontiguousarray(rows["basis"])[order],
     )  # fmt: skip
-    return lines, row, src_i, dst_i
+    return lines, np.ascontiguousarray(rows["id"])[order], src_i[order], dst_i[order]
+
+
+_LINE_ROW_DTYPE = np.dtype([("kind", np.int64), ("id", np.int64), ("source", np.int64), ("target", np.int64),
+                            ("weight", np.float64), ("evidence", np.int64), ("first", np.int64), ("last", np.int64),
+                            ("basis", np.int64)])  # fmt: skip
 
 
 def _cache_path(m: Map) -> Path:
