@@ -111,3 +111,17 @@ def test_a_connection_is_not_offered_for_writing_while_a_worker_sends() -> None:
         ours.close()
         theirs.close()
         srv.close()
+
+
+def test_settle_imports_the_views_and_sets_the_process_aside_from_the_collector() -> None:
+    import gc
+    import sys
+
+    from convenor.web.server import settle
+
+    try:
+        settle()
+        assert gc.get_freeze_count() > 10_000
+        assert "convenor.web.views_spaces" in sys.modules
+    finally:
+        gc.unfreeze()
