@@ -92,35 +92,35 @@ _KEYS: Memo[tuple[str, tuple[object, ...]], str] = Memo(4096)
 # process's copy is used only while the cache holds the same stamp, so it is never older, nor
 # kept longer, than the cache's entry (cleared, expired, culled or replaced alike).
 
+# The visitors' pages (serve, below) are held the same way, in a memo of their own, so that
+# visitors reading many threads do not push the logged-in readers' parts out.
+
 LOCAL_ENTRIES = 64
 _local: Memo[str, tuple[str, Any]] = Memo(LOCAL_ENTRIES)
+_local_visitors: Memo[str, tuple[str, Any]] = Memo(LOCAL_ENTRIES)
 
 
-def kept_get(cache_key: str) -> Any:
+def kept_get(cache_key: str, local: Memo[str, tuple[str, Any]] = _local) -> Any:
     """The value kept_set stored under `cache_key`, or None when the cache no longer has it."""
     stamp = cache.get(cache_key + ":stamp")
     if stamp is None:
         return None
-    hit = _local.get(cache_key)
+    hit = local.get(cache_key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     stored = cache.get(cache_key)
     if stored is None or stored[0] != stamp:
         return None
-    _remember(cache_key, stamp, stored[1])
+    local.put(cache_key, (stamp, stored[1]))
     return stored[1]
 
 
-def kept_set(cache_key: str, value: Any, ttl: int) -> None:
+def kept_set(cache_key: str, value: Any, ttl: int, local: Memo[str, tuple[str, Any]] = _local) -> None:
     """Keep `value` for `ttl` seconds in the cache, and in this process (see above)."""
     stamp = secrets.token_hex(8)
     cache.set(cache_key, (stamp, value), ttl)
     cache.set(cache_key + ":stamp", stamp, ttl)
-    _remember(cache_key, stamp, value)
-
-
-def _remember(cache_key: str, stamp: str, value: Any) -> None:
-    _local.put(cache_key, (stamp, value))
+    local.put(cache_key, (stamp, value))
 
 
 # One indexed row each, in plain SQL: this runs on every cached page view, where the ORM's
@@ -166,21 +166,28 @@ def space_stamp(slug: str) -> tuple[object, ...] | None:
 def serve(request: HttpRequest, cache_key: str, render: Callable[[], HttpResponse], ttl: int = TTL) -> HttpResponse:
     """The cached page under `cache_key`, or `render()`'s, stored when it is a plain 200 that
     holds nothing of this visitor's (no cookie set, no CSRF token used)."""
-    hit = cache.get(cache_key)
+    hit = kept_get(cache_key, _local_visitors)
     if hit is not None:
-        kept, content_type = hit
-        response = gzipped.response(request, [kept])
+        kept, compressed, content_type = hit
+        if gzipped.accepts(request):
+            response = HttpResponse(compressed)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(kept.plain)
+        patch_vary_headers(response, ("Accept-Encoding",))
         response["Content-Type"] = content_type
         response["X-Convenor-Cache"] = "hit"
         return response
     response = render()
     personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
     if response.status_code == 200 and not response.streaming and not personal:
-        # Kept compressed too (gzipped.py), for the clients that take it: all browsers.
+        # Kept compressed too (gzipped.py), for the clients that take it (all browsers), as
+        # the whole gzip stream: the page is the same for every visitor.
         kept = gzipped.deflate(response.content)
-        cache.set(cache_key, (kept, response["Content-Type"]), ttl)
+        compressed = gzipped.join([kept])
+        kept_set(cache_key, (kept, compressed, response["Content-Type"]), ttl, _local_visitors)
         if gzipped.accepts(request):
-            response.content = gzipped.join([kept])
+            response.content = compressed
             response["Content-Encoding"] = "gzip"
         response["X-Convenor-Cache"] = "miss"
         patch_vary_headers(response, ("Accept-Encoding",))
