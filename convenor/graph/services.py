@@ -488,8 +488,12 @@ def update_map(
         warnings.append("two-step reach is an upper bound on this map (very busy hubs).")
 
     t = time.perf_counter()
-    changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, (same, at_new), start=start,
-                            end=end, last_id=last_id)  # fmt: skip
+    # The build's page cache on SQLite: the update deletes, inserts and changes lines at random
+    # places among millions and rewrites nearly every node's influence, and with the connection's
+    # own small cache most of those pages would be read again and spilled before the commit.
+    with sqlite_pragma("cache_size", -BUILD_CACHE_KIB):
+        changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, (same, at_new), start=start,
+                                end=end, last_id=last_id)  # fmt: skip
     seconds["store"] = time.perf_counter() - t
     m.refresh_from_db()
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}

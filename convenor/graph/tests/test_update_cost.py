@@ -149,6 +149,28 @@ def test_the_update_builds_the_index_by_influence_again_unless_snapshots_outweig
     assert_cache_matches(Map.objects.get(label=""))
 
 
+def test_the_update_writes_with_the_builds_page_cache_and_puts_it_back(world: World, lounge: Space) -> None:
+    """On SQLite the update's writes (lines at random places, nearly every node's influence) run
+    with the build's page cache, so their pages are not read again and spilled before the commit;
+    the connection's own size is put back after."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+    town = Community(world, lounge, random.Random(5))
+    t = timezone.now() - timedelta(days=2)
+    town.act(60, around=t)
+    build_map(window_days=365, now=t)
+    town.act(10, around=t + timedelta(hours=1), spread_days=0, ahead_days=0)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+    with _statements() as seen:
+        update_map(now=t + timedelta(hours=2))
+    assert f"PRAGMA cache_size = {-services.BUILD_CACHE_KIB}" in seen
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before
+
+
 def test_the_rows_just_written_are_found_by_their_ids(world: World, lounge: Space) -> None:
     """The update finds the ids of the lines it wrote from the last ids (a range of the primary
     key), not by reading every line of the map through an index by map."""
