@@ -883,12 +883,10 @@ def one_row(rest: str, params: list[Any], *parts: tuple[type[Any], str]) -> list
     """The model instances of the first row of ``SELECT <every column of parts> <rest>``, one
     per (model, alias) in `parts`, as the ORM would make them; None when there is no row.
     For the few reads on every page whose ORM query building cost more than running them."""
-    from django.db import connection
+    from convenor.core import sql
 
     columns = row_columns(*parts)
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {columns} {rest}", params)  # our own column names; values are parameters
-        row = cur.fetchone()
+    row = sql.fetch(f"SELECT {columns} {rest}", params, one=True)  # our own column names; values are parameters
     return None if row is None else _instances(tuple(row), *parts)
 
 

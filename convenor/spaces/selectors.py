@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from convenor.core import access
+from convenor.core import access, sql
 from convenor.core.access import AnyUser
 from convenor.core.models import Notification
 from convenor.people.models import Member, Role
@@ -302,19 +302,19 @@ _THREAD_PAGE: dict[str, str] = {}
 
 
 def _thread_page_sql() -> str:
-    sql = _THREAD_PAGE.get(connection.vendor)
-    if sql is None:
+    found = _THREAD_PAGE.get(connection.vendor)
+    if found is None:
         parts = ((Thread, "t"), (Space, "s"))
         columns = access.row_columns(*parts)
         count = sum(len(model._meta.concrete_fields) for model, _ in parts)
-        sql = _THREAD_PAGE[connection.vendor] = _thread_facts(
+        found = _THREAD_PAGE[connection.vendor] = _thread_facts(
             space="t.space_id",
             more=", " + columns,
             source="spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
             "LEFT JOIN people_member m ON m.user_id = %(user)s WHERE t.id = %(thread)s",
             padding=", NULL" * count,
         )
-    return sql
+    return found
 
 
 def _space_facts(*, space: str, more: str = "", source: str = _MEMBER) -> str:
@@ -339,14 +339,14 @@ _SPACE_PAGE: dict[str, str] = {}
 
 
 def _space_page_sql() -> str:
-    sql = _SPACE_PAGE.get(connection.vendor)
-    if sql is None:
-        sql = _SPACE_PAGE[connection.vendor] = _space_facts(
+    found = _SPACE_PAGE.get(connection.vendor)
+    if found is None:
+        found = _SPACE_PAGE[connection.vendor] = _space_facts(
             space="s.id",
             more=", " + access.row_columns((Space, "s")),
             source="spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s WHERE s.slug = %(slug)s",
         )
-    return sql
+    return found
 
 
 def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -> ReaderFacts | None:
@@ -354,14 +354,10 @@ def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -
     it, of space `space_id`), with their reactions in the thread: one query. None when the
     user has no member profile."""
     params = {"user": user_id, "space": space_id, "thread": thread_id, "now": timezone.now()}
-    with connection.cursor() as cur:
-        if thread_id is None:
-            cur.execute(_SPACE_FACTS, params)
-            row = cur.fetchone()
-            return None if row is None else _facts(row, thread_page=False)
-        cur.execute(_THREAD_FACTS, params)
-        rows = cur.fetchall()
-    row, reactions = _facts_row(rows)
+    if thread_id is None:
+        row = sql.fetch(_SPACE_FACTS, params, one=True)
+        return None if row is None else _facts(row, thread_page=False)
+    row, reactions = _facts_row(sql.fetch(_THREAD_FACTS, params))
     return None if row is None else _facts(row, thread_page=True, reactions=reactions)
 
 
@@ -370,11 +366,7 @@ def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, Re
     the user `user_id` on its page (None when they have no member profile): one query for
     both. None when there is no such thread. The caller decides whether the user may read it
     (as access.public_thread_for_view_sql or access.thread_for_view do)."""
-    params = {"user": user_id, "thread": thread_id}
-    with connection.cursor() as cur:
-        cur.execute(_thread_page_sql(), params)
-        rows = cur.fetchall()
-    row, reactions = _facts_row(rows)
+    row, reactions = _facts_row(sql.fetch(_thread_page_sql(), {"user": user_id, "thread": thread_id}))
     if row is None:
         return None
     thread, space = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Thread, "t"), (Space, "s"))
@@ -387,9 +379,7 @@ def space_and_reader_facts(*, user_id: int, slug: str) -> tuple[Space, ReaderFac
     """The space `slug`, whoever may read it, and the facts above for the user `user_id` on
     its page (None when they have no member profile): one query for both, as
     thread_and_reader_facts. None when there is no such space."""
-    with connection.cursor() as cur:
-        cur.execute(_space_page_sql(), {"user": user_id, "slug": slug, "now": timezone.now()})
-        row = cur.fetchone()
+    row = sql.fetch(_space_page_sql(), {"user": user_id, "slug": slug, "now": timezone.now()}, one=True)
     if row is None:
         return None
     (space,) = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Space, "s"))

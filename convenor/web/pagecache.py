@@ -36,12 +36,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from convenor.core import access
+from convenor.core import access, sql
 from convenor.core.memo import Memo
 from convenor.spaces.models import Visibility
 from convenor.web import gzipped
@@ -145,21 +144,16 @@ _SPACE_EVENTS = "SELECT * FROM events_event WHERE space_id = %s AND ends_at > %s
 
 def thread_stamp(thread_id: int) -> tuple[object, ...] | None:
     """What a public thread's page depends on, or None when the thread is not public."""
-    with connection.cursor() as cur:
-        cur.execute(_THREAD_STAMP, [thread_id])
-        row = cur.fetchone()
+    row = sql.fetch(_THREAD_STAMP, [thread_id], one=True)
     return tuple(row) if row is not None else None
 
 
 def space_stamp(slug: str) -> tuple[object, ...] | None:
     """What a public space's page depends on (its row, version and coming events), or None."""
-    with connection.cursor() as cur:
-        cur.execute(_SPACE_STAMP, [slug, Visibility.PUBLIC.value])
-        row = cur.fetchone()
-        if row is None:
-            return None
-        cur.execute(_SPACE_EVENTS, [row[0], timezone.now()])
-        events = cur.fetchall()
+    row = sql.fetch(_SPACE_STAMP, [slug, Visibility.PUBLIC.value], one=True)
+    if row is None:
+        return None
+    events = sql.fetch(_SPACE_EVENTS, [row[0], timezone.now()])
     return (tuple(row), tuple(tuple(e) for e in events))
 
 

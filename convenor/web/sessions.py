@@ -25,6 +25,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.db import connections, router
 from django.utils import timezone
 
+from convenor.core import sql
 from convenor.core.access import row_columns
 from convenor.core.memo import Memo
 from convenor.core.models import User
@@ -55,20 +56,20 @@ class SessionStore(DbSessionStore):
             table = connection.ops.quote_name(model._meta.db_table)
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             user_id = _USER_OF.get(key)
-            with connection.cursor() as cur:
-                if user_id is None:
-                    cur.execute(
-                        f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  # the model's own table
-                        [key, now],
-                    )
-                else:
-                    users = connection.ops.quote_name(User._meta.db_table)
-                    cur.execute(
-                        f"SELECT s.session_data, s.expire_date, {row_columns((User, 'u'))} FROM {table} s "  # noqa: S608  # the models' own tables and columns
-                        f"LEFT JOIN {users} u ON u.id = %s WHERE s.session_key = %s AND s.expire_date > %s",
-                        [user_id, key, now],
-                    )
-                row = cur.fetchone()
+            if user_id is None:
+                row = sql.fetch(
+                    f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  # the model's own table
+                    [key, now],
+                    one=True,
+                )
+            else:
+                users = connection.ops.quote_name(User._meta.db_table)
+                row = sql.fetch(
+                    f"SELECT s.session_data, s.expire_date, {row_columns((User, 'u'))} FROM {table} s "  # noqa: S608  # the models' own tables and columns
+                    f"LEFT JOIN {users} u ON u.id = %s WHERE s.session_key = %s AND s.expire_date > %s",
+                    [user_id, key, now],
+                    one=True,
+                )
             if row is None:
                 raise model.DoesNotExist
             if user_id is not None:
