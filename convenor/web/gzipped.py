@@ -65,6 +65,17 @@ def deflate(plain: bytes, level: int = 6) -> Deflated:
     return Deflated(plain, data, zlib.crc32(plain), _shift_table(len(plain)))
 
 
+def concat(parts: Sequence[Deflated]) -> Deflated:
+    """Kept parts that always go together, as one kept part: their blocks one after the other
+    (each run ends on a byte boundary, see above), so a page made of them carries its CRC
+    over them at once."""
+    plain = b"".join(p.plain for p in parts)
+    data = b"".join(p.data for p in parts)
+    if len(plain) < CRC_KEPT_MIN:
+        return Deflated(plain, data)
+    return Deflated(plain, data, zlib.crc32(plain), _shift_table(len(plain)))
+
+
 # The CRC of a page is over all its text, the reader's bytes between the kept parts included,
 # so it cannot be kept whole; worked out for every request it was a tenth of a logged-in thread
 # page's time (180 KB). But zlib's CRC-32 is affine in the CRC it starts from: for a text B of

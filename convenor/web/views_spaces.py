@@ -613,6 +613,7 @@ class SharedPosts(NamedTuple):
     ids: list[int]  # each post's id, in the page's order
     posts: list[gzipped.Deflated]  # each post of the page, its HTML in UTF-8, and compressed
     groups: list[gzipped.Deflated | None]  # each POST_GROUP posts, None if one holds CSRF_SLOT
+    run: gzipped.Deflated | None  # all the groups as one part, None if one of them is None
     position: dict[int, int]  # post id: its place on the page
     by_author: dict[int, list[int]]  # author id: the places of their posts
     idea_posts: list[PagePost]  # the posts as the feedback partial lists them
@@ -663,6 +664,7 @@ def _shared_entry(request: HttpRequest, thread: Thread) -> SharedPosts:
             ids=[r.post.pk for r in rows],
             posts=encoded,
             groups=groups,
+            run=gzipped.concat([g for g in groups if g is not None]) if None not in groups else None,
             position={r.post.pk: i for i, r in enumerate(rows)},
             by_author=by_author,
             idea_posts=page_posts(r.post for r in rows),
@@ -686,6 +688,8 @@ def _personal_posts(
     edit = _url_for("web:post_edit") if own else None
     mark = token.encode()
     touched = {i // POST_GROUP for i in (*reacted, *own)}
+    if not touched and entry.run is not None:
+        return [entry.run]  # nothing of theirs in the posts: all of them as kept
     parts: list[gzipped.Part] = []
     for g, group in enumerate(entry.groups):
         if group is not None and g not in touched:

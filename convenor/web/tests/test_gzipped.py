@@ -66,6 +66,16 @@ def test_a_long_kept_part_carries_any_crc_over_it_as_zlib_does() -> None:
     assert _inflate(gzipped.join(parts)) == gzipped.plain(parts)
 
 
+def test_kept_parts_that_go_together_make_one_kept_part() -> None:
+    rng = random.Random(5)
+    parts = [gzipped.deflate(rng.randbytes(n)) for n in (100, 9_000, 17_000, 3)]
+    run = gzipped.concat(parts)
+    assert run.plain == b"".join(p.plain for p in parts) and run.shift is not None
+    for around in ([], [b"before "], [b"before ", gzipped.deflate(b"kept before")]):
+        assert _inflate(gzipped.join([*around, run, b" after"])) == gzipped.plain([*around, *parts, b" after"])
+    assert gzipped.join([gzipped.concat([])]) == gzipped.join([])
+
+
 def _untokened(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
