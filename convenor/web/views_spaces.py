@@ -819,6 +819,25 @@ def _render_skeleton(request: HttpRequest, template: str, context: dict[str, Any
     return [piece if i % 2 or not piece else gzipped.deflate(piece) for i, piece in enumerate(pieces)]
 
 
+class _KeptThreadPage:
+    """A thread page kept for readers alike (below): the page cut at its slots, the ideas
+    partial, and, held in this process only, the page's posts (_shared_entry) it was made
+    with: the page's key holds all that theirs does, so a reader's view reads one kept entry,
+    not two. The posts are not pickled with it (the cache keeps them once, on their own):
+    read back from the cache, it has none, and they are read from theirs."""
+
+    __slots__ = ("entry", "ideas", "skeleton")
+
+    def __init__(self, skeleton: list[gzipped.Part], ideas: gzipped.Part, entry: SharedPosts | None) -> None:
+        self.skeleton, self.ideas, self.entry = skeleton, ideas, entry
+
+    def __getstate__(self) -> tuple[list[gzipped.Part], gzipped.Part, None]:
+        return (self.skeleton, self.ideas, None)
+
+    def __setstate__(self, state: tuple[list[gzipped.Part], gzipped.Part, None]) -> None:
+        self.skeleton, self.ideas, self.entry = state
+
+
 def _reader_thread_page(
     request: HttpRequest, thread: Thread, facts: selectors.ReaderFacts | None
 ) -> HttpResponse | None:
@@ -836,7 +855,6 @@ def _reader_thread_page(
     if facts.held_posts:
         return None  # their page shows their held or rejected post
     mine = facts.reactions
-    entry = _shared_entry(request, thread)
     space = thread.space
     key = pagecache.key(
         "thread-page",
@@ -851,8 +869,9 @@ def _reader_thread_page(
         thread.author_id == facts.member_id,
         facts.thread_has_ideas,
     )
-    kept: tuple[list[gzipped.Part], gzipped.Part] | None = pagecache.kept_get(key)
+    kept: _KeptThreadPage | None = pagecache.kept_get(key)
     if kept is None:
+        entry = _shared_entry(request, thread)
         count, number, idea_posts = entry.total, entry.number, entry.idea_posts
         page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
         # The feedback partial as any logged-in reader sees it when no post is linked to an
@@ -890,12 +909,13 @@ def _reader_thread_page(
             },
         )
         encoded = ideas.encode()
-        kept = (skeleton, encoded if _CSRF in encoded else gzipped.deflate(encoded))
+        kept = _KeptThreadPage(skeleton, encoded if _CSRF in encoded else gzipped.deflate(encoded), entry)
         # Kept only if no post was linked to an idea meanwhile: the partial would show the
         # ideas this reader's boards let them see, to readers who may not.
         if not selectors.thread_has_idea_links(thread_id=thread.pk):
             pagecache.kept_set(key, kept, pagecache.TTL)
-    skeleton, ideas_part = kept
+    skeleton, ideas_part = kept.skeleton, kept.ideas
+    entry = kept.entry if kept.entry is not None else _shared_entry(request, thread)
     if facts.thread_has_ideas:
         # Some post is linked to an idea: which ideas this reader sees depends on their boards.
         count, number, idea_posts = entry.total, entry.number, entry.idea_posts
