@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Django's, with its cookie made once per secret and second (convenor/web/csrf.py).
+    "convenor.web.csrf.CsrfViewMiddleware",
     # Django's, with the user read in one plain query (convenor/web/auth.py).
     "convenor.web.auth.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

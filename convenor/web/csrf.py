@@ -15,9 +15,17 @@ the mask's), so the middleware checks these tokens as its own.
 from __future__ import annotations
 
 import os
+import time
+from http.cookies import Morsel
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
+
+from convenor.core.memo import Memo
 
 _SIZE = len(CSRF_ALLOWED_CHARS)
 _LIMIT = 256 - 256 % _SIZE  # bytes from here up would make the first characters likelier
@@ -46,3 +54,55 @@ def get_token(request: HttpRequest) -> str:
     chars = CSRF_ALLOWED_CHARS
     masked = [chars[(_POSITION[c] + m) % _SIZE] for c, m in zip(secret, mask, strict=True)]
     return "".join([chars[m] for m in mask]) + "".join(masked)
+
+
+class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
+    """Django's, with the CSRF cookie it sets again on every page that uses a token made once
+    per secret and second: ``response.set_cookie`` checks and sets each of the cookie's eight
+    attributes and formats its expiry date every time, a twentieth of a logged-in page kept
+    for readers alike. The cookie is the same (a test compares the two headers)."""
+
+    def _set_csrf_cookie(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        if settings.CSRF_USE_SESSIONS:
+            super()._set_csrf_cookie(request, response)  # type: ignore[misc]  # Django's own, not in its stubs
+            return
+        secret = request.META["CSRF_COOKIE"]
+        now = int(time.time())
+        memo_key = (secret, now, _cookie_settings())
+        morsel = _MORSELS.get(memo_key)
+        if morsel is None:
+            made = HttpResponseBase()
+            made.set_cookie(
+                settings.CSRF_COOKIE_NAME,
+                secret,
+                max_age=settings.CSRF_COOKIE_AGE,
+                domain=settings.CSRF_COOKIE_DOMAIN,
+                path=settings.CSRF_COOKIE_PATH,
+                secure=settings.CSRF_COOKIE_SECURE,
+                httponly=settings.CSRF_COOKIE_HTTPONLY,
+                samesite=settings.CSRF_COOKIE_SAMESITE,
+            )
+            # Made with the second's start, as set_cookie would at any moment in it.
+            morsel = made.cookies[settings.CSRF_COOKIE_NAME]
+            if settings.CSRF_COOKIE_AGE is not None:
+                morsel["expires"] = http_date(now + settings.CSRF_COOKIE_AGE)
+            _MORSELS.put(memo_key, morsel)
+        # A copy: set_cookie on this response later (or a middleware after this one) changes
+        # its own morsel in place, not the one remembered.
+        dict.__setitem__(response.cookies, settings.CSRF_COOKIE_NAME, morsel.copy())
+        patch_vary_headers(response, ("Cookie",))
+
+
+def _cookie_settings() -> tuple[object, ...]:
+    return (
+        settings.CSRF_COOKIE_NAME,
+        settings.CSRF_COOKIE_AGE,
+        settings.CSRF_COOKIE_DOMAIN,
+        settings.CSRF_COOKIE_PATH,
+        settings.CSRF_COOKIE_SECURE,
+        settings.CSRF_COOKIE_HTTPONLY,
+        settings.CSRF_COOKIE_SAMESITE,
+    )
+
+
+_MORSELS: Memo[tuple[str, int, tuple[object, ...]], Morsel[str]] = Memo(1024)

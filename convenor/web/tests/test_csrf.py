@@ -71,3 +71,44 @@ def test_the_kept_pages_token_and_cookie_let_a_reader_react(world: World) -> Non
     assert not Reaction.objects.filter(post=reply).exists()
     assert client.post(react, {"kind": "like", "csrfmiddlewaretoken": token}).status_code == 302
     assert Reaction.objects.filter(post=reply, member=world.globex_member, kind="like").exists()
+
+
+def test_the_middleware_sets_the_same_cookie_as_djangos() -> None:
+    """convenor.web.csrf.CsrfViewMiddleware makes the cookie once per secret and second: the
+    header is Django's own, and each response has its own copy of it."""
+    import time
+
+    from django.http import HttpResponse
+    from django.middleware.csrf import CsrfViewMiddleware as Django
+    from django.test.utils import override_settings
+
+    from convenor.web.csrf import CsrfViewMiddleware
+
+    def headers(middleware_class: type, secret: str) -> str:
+        request = RequestFactory().get("/")
+        request.META["CSRF_COOKIE"] = secret
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+        response = middleware_class(lambda r: HttpResponse()).process_response(request, HttpResponse())
+        assert response["Vary"] == "Cookie"
+        return str(response.cookies.output())
+
+    for options in (
+        {},
+        {"CSRF_COOKIE_SECURE": True, "CSRF_COOKIE_HTTPONLY": True, "CSRF_COOKIE_DOMAIN": "example.com"},
+    ):
+        with override_settings(**options):
+            for secret in ("a" * CSRF_SECRET_LENGTH, "b" * CSRF_SECRET_LENGTH):
+                for _ in range(3):  # the first makes it, the others are remembered
+                    second = int(time.time())
+                    ours, django = headers(CsrfViewMiddleware, secret), headers(Django, secret)
+                    if int(time.time()) == second:  # (the same second for both)
+                        assert ours == django, (ours, django)
+                    assert f"{settings.CSRF_COOKIE_NAME}={secret}" in ours
+    # A response's cookie is its own: changing it leaves the next response's alone.
+    request = RequestFactory().get("/")
+    request.META.update(CSRF_COOKIE="c" * CSRF_SECRET_LENGTH, CSRF_COOKIE_NEEDS_UPDATE=True)
+    first = CsrfViewMiddleware(lambda r: HttpResponse()).process_response(request, HttpResponse())
+    first.cookies[settings.CSRF_COOKIE_NAME]["path"] = "/changed/"
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    again = CsrfViewMiddleware(lambda r: HttpResponse()).process_response(request, HttpResponse())
+    assert again.cookies[settings.CSRF_COOKIE_NAME]["path"] == settings.CSRF_COOKIE_PATH
