@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -179,9 +178,7 @@ def _neighbourhood(request: HttpRequest, kind: str, ref_id: int, limit: int) -> 
     if m is None or center is None:
         raise not_found("Not on the current map (build it, or this one has no lines in its window).")
     staff = access.can_see_map(me)
-    lines_qs = Line.objects.filter(map=m).filter(Q(source=center.idx) | Q(target=center.idx))
-    if not staff:
-        lines_qs = lines_qs.exclude(kind=LineKind.PROSPECTING)
+    lines_qs = selectors.node_lines(m, center.idx, hide_kinds=() if staff else (LineKind.PROSPECTING,))
     lines = list(lines_qs.order_by("-weight", "id")[: max(1, min(limit, 1000))])
     ids = {ln.source for ln in lines} | {ln.target for ln in lines}
     nodes = list(Node.objects.filter(map=m, idx__in=sorted(ids - {center.idx})).order_by("-pagerank", "idx"))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from convenor.graph.models import Line as MapLine
 from convenor.graph.models import LineKind, Map, MapStatus, Node, NodeKind
@@ -72,9 +72,9 @@ def _idx_of(m: Map, member_ids: Collection[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for lo in range(0, len(ids), 5_000):
         out.update(
-            Node.objects.filter(map=m, kind=NodeKind.MEMBER, ref_id__in=ids[lo : lo + 5_000]).values_list(
-                "idx", "ref_id"
-            )
+            Node.objects.filter(map=m, kind=NodeKind.MEMBER, ref_id__in=ids[lo : lo + 5_000])
+            .order_by()
+            .values_list("idx", "ref_id")
         )
     return out
 
@@ -95,13 +95,43 @@ def connected_pairs(member_ids: Collection[int]) -> set[tuple[int, int]]:
     # the square of the people asked about.
     for lo in range(0, len(keys), 2_000):
         chunk = keys[lo : lo + 2_000]
-        rows = MapLine.objects.filter(map=m, kind__in=_PERSON_KINDS, source__in=chunk).values_list("source", "target")
+        rows = (
+            MapLine.objects.filter(map=m, kind__in=_PERSON_KINDS, source__in=chunk)
+            .order_by()
+            .values_list("source", "target")
+        )
         for s, t in rows:
             if t not in idx:
                 continue
             a, b = idx[s], idx[t]
             pairs.add((a, b) if a < b else (b, a))
     return pairs
+
+
+def _either_end(lines: QuerySet[Any, Any], ends: int | list[int]) -> QuerySet[Any, Any]:
+    """The `lines` (of one map, unordered) with one of `ends` (a node position or a list of them)
+    at either end: those from them, then those to them, for the caller to order, slice or count.
+
+    Two look-ups joined by UNION ALL, so each walks its own index (graph_line_source_idx,
+    graph_line_target_idx), on SQLite and PostgreSQL alike. Asked as `source = x OR target = x`,
+    SQLite, which keeps no statistics here, walked one of those indexes over the whole map and
+    tested every line (a second per look-up at 1.1M lines, docs/map.md). No line joins a node to
+    itself (graph_line_no_self), so for a single node no line comes twice."""
+    if isinstance(ends, int):
+        return lines.filter(source=ends).union(lines.filter(target=ends), all=True)
+    return lines.filter(source__in=ends).union(lines.filter(target__in=ends), all=True)
+
+
+def node_lines(m: Map, idx: int, *, kind: str = "", hide_kinds: Collection[str] = ()) -> QuerySet[MapLine]:
+    """The lines of map `m` at node `idx` (either end), of `kind` only when given and of none of
+    `hide_kinds`, unordered. The result is a union: order it, slice it, count it or pick its
+    columns (values_list), but filter before, through the arguments."""
+    lines = MapLine.objects.filter(map=m).order_by()
+    if kind:
+        lines = lines.filter(kind=kind)
+    if hide_kinds:
+        lines = lines.exclude(kind__in=list(hide_kinds))
+    return _either_end(lines, idx)
 
 
 def neighbours(member_ids: Collection[int]) -> dict[int, set[int]]:
@@ -112,19 +142,23 @@ def neighbours(member_ids: Collection[int]) -> dict[int, set[int]]:
     idx = _idx_of(m, member_ids)
     out: dict[int, set[int]] = {mid: set() for mid in idx.values()}
     keys = sorted(idx)
-    person_idx = Node.objects.filter(map=m, kind=NodeKind.MEMBER)
+    # The other ends by position (the unique index), keeping the people here: with the kind in
+    # the query SQLite walks every person of the map (graph_node_rank_idx) for each batch.
+    nodes_at = Node.objects.filter(map=m).order_by().values_list("idx", "ref_id", "kind")
+    # `directed` is read only to keep the look-up off the unique index: (map, kind, source,
+    # target) holds both ends, and SQLite without statistics would rather walk all of it for the
+    # map than seek the source and target indexes and read each line (5x slower at 1.1M lines).
+    lines = MapLine.objects.filter(map=m).order_by().values_list("source", "target", "directed")
     for lo in range(0, len(keys), 2_000):
         chunk = keys[lo : lo + 2_000]
-        rows = list(
-            MapLine.objects.filter(map=m)
-            .filter(Q(source__in=chunk) | Q(target__in=chunk))
-            .values_list("source", "target")
-        )
+        # A line with both ends in the chunk comes twice; the sets below keep it once.
+        rows = [(s, t) for s, t, _ in _either_end(lines, chunk)]
         others = {t for s, t in rows if s in idx} | {s for s, t in rows if t in idx}
         ref: dict[int, int] = {}
         other_list = sorted(others)
         for olo in range(0, len(other_list), 5_000):
-            ref.update(person_idx.filter(idx__in=other_list[olo : olo + 5_000]).values_list("idx", "ref_id"))
+            batch = nodes_at.filter(idx__in=other_list[olo : olo + 5_000])
+            ref.update((i, r) for i, r, kind in batch if kind == NodeKind.MEMBER)
         for s, t in rows:
             if s in idx and t in ref:
                 out[idx[s]].add(ref[t])
@@ -234,12 +268,11 @@ def map_payload(
         node_rows = _page_node_rows(m)
         line_rows = _whole_map_lines(m, hide_kinds)
     else:
+        # Heaviest first; ties by the line's ends, so the cut at `limit` is always the same.
         around = list(
-            MapLine.objects.filter(map=m)
-            .filter(Q(source=center.idx) | Q(target=center.idx))
-            .exclude(kind__in=hide_kinds)
-            .order_by("-weight")
-            .values_list(*LINE_COLUMNS)[:limit]
+            node_lines(m, center.idx, hide_kinds=hide_kinds)
+            .values_list(*LINE_COLUMNS)
+            .order_by("-weight", "kind", "source", "target")[:limit]
         )
         around = [(k, a, b, w, _day(f), _day(last)) for k, a, b, w, f, last in around]
         ids = {center.idx} | {r[1] for r in around} | {r[2] for r in around}
@@ -339,9 +372,10 @@ def map_nodes(
 
 
 def map_lines(m: Map, *, kind: str = "", node: int | None = None) -> QuerySet[MapLine]:
+    """The map's lines (of `kind`, at node position `node` when given) in the order they were stored."""
+    if node is not None:
+        return node_lines(m, node, kind=kind).order_by("id")
     qs = MapLine.objects.filter(map=m)
     if kind:
         qs = qs.filter(kind=kind)
-    if node is not None:
-        qs = qs.filter(Q(source=node) | Q(target=node))
     return qs.order_by("id")
