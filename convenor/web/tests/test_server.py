@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from waitress import wasyncore
 
 from convenor.web.server import Channel, make_server
 
@@ -34,8 +35,12 @@ def server() -> Iterator[tuple[str, int]]:
     try:
         yield "127.0.0.1", srv.effective_port
     finally:
-        srv.close()
-        runner.join(timeout=5)
+        # Closed from inside its own loop (the trigger runs the function there), so that no
+        # select() is waiting on a socket closed under it; the loop ends with its map empty.
+        srv.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))
+        runner.join(timeout=10)
+        srv.task_dispatcher.shutdown()
+        assert not runner.is_alive()
 
 
 def test_the_server_makes_its_connections_as_channel() -> None:
