@@ -915,6 +915,11 @@ def is_public_thread(thread: Thread) -> bool:
     return bool(thread.state == "published" and thread.space.visibility == "public")
 
 
+def is_public_space(space: Space) -> bool:
+    """Whether `space`, read without the gate, is one that public_space_for_view_sql finds."""
+    return bool(space.visibility == "public")
+
+
 def public_space_for_view_sql(slug: str) -> Space | None:
     """public_space_for_view with one plain query: the space when it is public, else None."""
     from convenor.spaces.models import Space

@@ -205,7 +205,7 @@ class Post(models.Model):
             models.Index(fields=["thread", "created_at"], name="spaces_post_thread_idx"),
             models.Index(fields=["author", "-created_at"], name="spaces_post_author_idx"),
             # A reader's held or rejected posts in a thread (few; most posts are published),
-            # asked on every logged-in thread page: selectors.reader_facts writes this
+            # asked on every logged-in thread page: selectors.thread_and_reader_facts writes this
             # condition as it is here, so SQLite uses the index.
             models.Index(
                 fields=["thread", "author"], name="spaces_post_unpublished_idx", condition=~Q(state=PostState.PUBLISHED)

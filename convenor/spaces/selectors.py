@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,11 +268,11 @@ SELECT {tag}m.id, m.name,
   {events}{more}
 FROM {source}
 """
-_MEMBER = "people_member m WHERE m.user_id = %(user)s"
 # The thread page's held check is written as the partial index spaces_post_unpublished_idx's
 # condition (NOT (state = 'published')), so SQLite reads that small index, not the thread's
 # posts. The reader's reactions in the thread follow the facts' row, tagged 2 in its first
-# column (the facts' row is tagged 1), in the same statement.
+# column (the facts' row is tagged 1), in the same statement, padded with NULLs for the
+# thread's and its space's columns that the facts' row carries (thread_and_reader_facts).
 _REACTIONS = """UNION ALL
 SELECT 2, r.post_id, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL{padding}
 FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id
@@ -279,86 +280,50 @@ WHERE r.member_id = (SELECT m.id FROM people_member m WHERE m.user_id = %(user)s
 """
 
 
-def _thread_facts(*, space: str, more: str = "", source: str = _MEMBER, padding: str = "") -> str:
+def _thread_page_sql() -> str:
+    """The thread with its space, and the reader's facts on its page (thread_and_reader_facts)."""
+    parts = ((Thread, "t"), (Space, "s"))
     return _READER_FACTS.format(  # our own SQL, no values
         tag="1, ",
-        space=space,
+        space="t.space_id",
         follow="f.space_id IS NULL AND f.thread_id = %(thread)s",
         ideas="CASE WHEN EXISTS (SELECT 1 FROM feedback_ideasource i "
         "WHERE i.thread_id = %(thread)s AND i.post_id IS NOT NULL) THEN 1 ELSE 0 END",
         held="CASE WHEN EXISTS (SELECT 1 FROM spaces_post p WHERE p.thread_id = %(thread)s "
         "AND p.author_id = m.id AND NOT (p.state = 'published')) THEN 1 ELSE 0 END",
         events="0",
-        more=more,
-        source=source,
-    ) + _REACTIONS.format(padding=padding)
-
-
-_THREAD_FACTS = _thread_facts(space="%(space)s")
-# The same with the thread's and its space's columns on the facts' row (padded with NULLs on
-# the reactions'), for the thread itself: one query for what a logged-in reader's thread page
-# reads (thread_and_reader_facts). Made per database vendor: the columns are quoted by it.
-_THREAD_PAGE: dict[str, str] = {}
-
-
-def _thread_page_sql() -> str:
-    found = _THREAD_PAGE.get(connection.vendor)
-    if found is None:
-        parts = ((Thread, "t"), (Space, "s"))
-        columns = access.row_columns(*parts)
-        count = sum(len(model._meta.concrete_fields) for model, _ in parts)
-        found = _THREAD_PAGE[connection.vendor] = _thread_facts(
-            space="t.space_id",
-            more=", " + columns,
-            source="spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
-            "LEFT JOIN people_member m ON m.user_id = %(user)s WHERE t.id = %(thread)s",
-            padding=", NULL" * count,
-        )
-    return found
-
-
-def _space_facts(*, space: str, more: str = "", source: str = _MEMBER) -> str:
-    return _READER_FACTS.format(
-        tag="",
-        space=space,
-        more=more,
-        source=source,
-        follow=f"f.space_id = {space} AND f.thread_id IS NULL",
-        ideas="0",
-        held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "  # noqa: S608  # `space`: a column or placeholder
-        f"WHERE t.author_id = m.id AND +t.space_id = {space} AND t.state <> 'published') THEN 1 ELSE 0 END",
-        events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "  # noqa: S608  # as above
-        f"WHERE e.space_id = {space} AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
-    )
-
-
-_SPACE_FACTS = _space_facts(space="%(space)s")
-# The same with the space's columns after the facts, for the space itself, found by its slug
-# (space_and_reader_facts). The facts' columns are NULL when the user has no member profile.
-_SPACE_PAGE: dict[str, str] = {}
+        more=", " + access.row_columns(*parts),
+        source="spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
+        "LEFT JOIN people_member m ON m.user_id = %(user)s WHERE t.id = %(thread)s",
+    ) + _REACTIONS.format(padding=", NULL" * sum(len(model._meta.concrete_fields) for model, _ in parts))
 
 
 def _space_page_sql() -> str:
-    found = _SPACE_PAGE.get(connection.vendor)
+    """The space found by its slug, and the reader's facts on its page (space_and_reader_facts)."""
+    return _READER_FACTS.format(  # our own SQL, no values
+        tag="",
+        space="s.id",
+        follow="f.space_id = s.id AND f.thread_id IS NULL",
+        ideas="0",
+        held="CASE WHEN EXISTS (SELECT 1 FROM spaces_thread t "
+        "WHERE t.author_id = m.id AND +t.space_id = s.id AND t.state <> 'published') THEN 1 ELSE 0 END",
+        events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "
+        "WHERE e.space_id = s.id AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
+        more=", " + access.row_columns((Space, "s")),
+        source="spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s WHERE s.slug = %(slug)s",
+    )
+
+
+# Each made once per database vendor: the columns are quoted by it.
+_PAGE_SQL: dict[tuple[str, str], str] = {}
+
+
+def _page_sql(build: Callable[[], str]) -> str:
+    key = (build.__name__, connection.vendor)
+    found = _PAGE_SQL.get(key)
     if found is None:
-        found = _SPACE_PAGE[connection.vendor] = _space_facts(
-            space="s.id",
-            more=", " + access.row_columns((Space, "s")),
-            source="spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s WHERE s.slug = %(slug)s",
-        )
+        found = _PAGE_SQL[key] = build()
     return found
-
-
-def reader_facts(*, user_id: int, space_id: int, thread_id: int | None = None) -> ReaderFacts | None:
-    """The facts above for the user `user_id` on the page of thread `thread_id` (or, without
-    it, of space `space_id`), with their reactions in the thread: one query. None when the
-    user has no member profile."""
-    params = {"user": user_id, "space": space_id, "thread": thread_id, "now": timezone.now()}
-    if thread_id is None:
-        row = sql.fetch(_SPACE_FACTS, params, one=True)
-        return None if row is None else _facts(row, thread_page=False)
-    row, reactions = _facts_row(sql.fetch(_THREAD_FACTS, params))
-    return None if row is None else _facts(row, thread_page=True, reactions=reactions)
 
 
 def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, ReaderFacts | None] | None:
@@ -366,7 +331,7 @@ def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, Re
     the user `user_id` on its page (None when they have no member profile): one query for
     both. None when there is no such thread. The caller decides whether the user may read it
     (as access.public_thread_for_view_sql or access.thread_for_view do)."""
-    row, reactions = _facts_row(sql.fetch(_thread_page_sql(), {"user": user_id, "thread": thread_id}))
+    row, reactions = _facts_row(sql.fetch(_page_sql(_thread_page_sql), {"user": user_id, "thread": thread_id}))
     if row is None:
         return None
     thread, space = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Thread, "t"), (Space, "s"))
@@ -379,7 +344,7 @@ def space_and_reader_facts(*, user_id: int, slug: str) -> tuple[Space, ReaderFac
     """The space `slug`, whoever may read it, and the facts above for the user `user_id` on
     its page (None when they have no member profile): one query for both, as
     thread_and_reader_facts. None when there is no such space."""
-    row = sql.fetch(_space_page_sql(), {"user": user_id, "slug": slug, "now": timezone.now()}, one=True)
+    row = sql.fetch(_page_sql(_space_page_sql), {"user": user_id, "slug": slug, "now": timezone.now()}, one=True)
     if row is None:
         return None
     (space,) = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Space, "s"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from http.cookies import Morsel
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -68,20 +69,12 @@ class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
             return
         secret = request.META["CSRF_COOKIE"]
         now = int(time.time())
-        memo_key = (secret, now, _cookie_settings())
+        options = _cookie_options()
+        memo_key = (secret, now, tuple(options.items()))
         morsel = _MORSELS.get(memo_key)
         if morsel is None:
             made = HttpResponseBase()
-            made.set_cookie(
-                settings.CSRF_COOKIE_NAME,
-                secret,
-                max_age=settings.CSRF_COOKIE_AGE,
-                domain=settings.CSRF_COOKIE_DOMAIN,
-                path=settings.CSRF_COOKIE_PATH,
-                secure=settings.CSRF_COOKIE_SECURE,
-                httponly=settings.CSRF_COOKIE_HTTPONLY,
-                samesite=settings.CSRF_COOKIE_SAMESITE,
-            )
+            made.set_cookie(settings.CSRF_COOKIE_NAME, secret, **options)
             # Made with the second's start, as set_cookie would at any moment in it.
             morsel = made.cookies[settings.CSRF_COOKIE_NAME]
             if settings.CSRF_COOKIE_AGE is not None:
@@ -93,16 +86,16 @@ class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
         patch_vary_headers(response, ("Cookie",))
 
 
-def _cookie_settings() -> tuple[object, ...]:
-    return (
-        settings.CSRF_COOKIE_NAME,
-        settings.CSRF_COOKIE_AGE,
-        settings.CSRF_COOKIE_DOMAIN,
-        settings.CSRF_COOKIE_PATH,
-        settings.CSRF_COOKIE_SECURE,
-        settings.CSRF_COOKIE_HTTPONLY,
-        settings.CSRF_COOKIE_SAMESITE,
-    )
+def _cookie_options() -> dict[str, Any]:
+    """What CsrfViewMiddleware gives set_cookie besides the name and the secret."""
+    return {
+        "max_age": settings.CSRF_COOKIE_AGE,
+        "domain": settings.CSRF_COOKIE_DOMAIN,
+        "path": settings.CSRF_COOKIE_PATH,
+        "secure": settings.CSRF_COOKIE_SECURE,
+        "httponly": settings.CSRF_COOKIE_HTTPONLY,
+        "samesite": settings.CSRF_COOKIE_SAMESITE,
+    }
 
 
-_MORSELS: Memo[tuple[str, int, tuple[object, ...]], Morsel[str]] = Memo(1024)
+_MORSELS: Memo[tuple[str, int, tuple[tuple[str, Any], ...]], Morsel[str]] = Memo(1024)

@@ -59,7 +59,11 @@ CRC_KEPT_MIN = 4096
 def deflate(plain: bytes, level: int = 6) -> Deflated:
     """`plain` compressed on its own, to be joined with other parts (level 6: gzip's own)."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
-    data = compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return _kept(plain, compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+def _kept(plain: bytes, data: bytes) -> Deflated:
+    """A kept part of `plain` as `data`, with its CRC worked out now when it is long."""
     if len(plain) < CRC_KEPT_MIN:
         return Deflated(plain, data)
     return Deflated(plain, data, zlib.crc32(plain), _shift_table(len(plain)))
@@ -69,11 +73,7 @@ def concat(parts: Sequence[Deflated]) -> Deflated:
     """Kept parts that always go together, as one kept part: their blocks one after the other
     (each run ends on a byte boundary, see above), so a page made of them carries its CRC
     over them at once."""
-    plain = b"".join(p.plain for p in parts)
-    data = b"".join(p.data for p in parts)
-    if len(plain) < CRC_KEPT_MIN:
-        return Deflated(plain, data)
-    return Deflated(plain, data, zlib.crc32(plain), _shift_table(len(plain)))
+    return _kept(b"".join(p.plain for p in parts), b"".join(p.data for p in parts))
 
 
 # The CRC of a page is over all its text, the reader's bytes between the kept parts included,

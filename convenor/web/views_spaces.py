@@ -178,7 +178,7 @@ def _space_detail(request: HttpRequest, slug: str, *, share: bool = True) -> Htt
         # is not public), for the page kept for readers alike; as on the thread page.
         found = selectors.space_and_reader_facts(user_id=user.pk, slug=slug)
         space, facts = found if found is not None else (None, None)
-        if space is None or space.visibility != Visibility.PUBLIC:
+        if space is None or not access.is_public_space(space):
             space = _readable(request, lambda: access.space_by_slug_for_view(user, slug))
         kept = _reader_space_page(request, space, tab, facts)
         if kept is not None:
@@ -579,7 +579,7 @@ def _own_posts(
 # Which of the thread's posts the viewer reacted to (and how), and whether they wrote one
 # that is not published (held or rejected: then their page is not everybody's), asked as
 # the partial index spaces_post_unpublished_idx's condition so SQLite uses it. A kept
-# page reads the same with the reader's other facts (selectors.reader_facts).
+# page reads the same with the reader's other facts (selectors.thread_and_reader_facts).
 _VIEWER_MARKS = (
     "SELECT r.post_id, r.kind FROM spaces_reaction r JOIN spaces_post p ON p.id = r.post_id "
     "WHERE r.member_id = %s AND p.thread_id = %s "

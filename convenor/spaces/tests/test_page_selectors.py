@@ -8,13 +8,14 @@ import pytest
 from django.db import connection
 
 from convenor.core.errors import ApplicationError, ErrorCode
-from convenor.core.models import DigestFrequency
+from convenor.core.models import DigestFrequency, User
 from convenor.core.notify import prefs_for, prefs_set
 from convenor.core.testing import World
 from convenor.people.models import Role
 from convenor.people.services import member_create
 from convenor.spaces import selectors
 from convenor.spaces.models import MembershipState, Post, PostState, Space, SpaceMembership, Thread
+from convenor.spaces.selectors import ReaderFacts
 from convenor.spaces.services import post_reply, reaction_toggle, space_invite, thread_create
 
 
@@ -53,7 +54,7 @@ def test_notification_prefs_are_validated(world: World) -> None:
     assert "digest" in err.value.fields
 
 
-def test_reader_facts_of_a_thread_carry_the_readers_reactions_and_held_posts_in_one_query(
+def test_a_readers_facts_on_a_thread_carry_their_reactions_and_held_posts(
     world: World, lounge: Space, django_assert_num_queries: Any
 ) -> None:
     thread = thread_create(space=lounge, author=world.acme_member, title="T", body="first")
@@ -64,8 +65,14 @@ def test_reader_facts_of_a_thread_carry_the_readers_reactions_and_held_posts_in_
     reaction_toggle(post=replies[2], member=world.acme_member, kind="insightful")
     reaction_toggle(post=replies[1], member=world.globex_member, kind="thanks")  # not acme's
     reaction_toggle(post=other.posts.get(), member=world.acme_member, kind="thanks")  # another thread
+
+    def facts_of(user: User) -> ReaderFacts | None:
+        found = selectors.thread_and_reader_facts(user_id=user.pk, thread_id=thread.pk)
+        assert found is not None
+        return found[1]
+
     with django_assert_num_queries(1):
-        facts = selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+        facts = facts_of(world.acme_user)
     assert facts is not None and facts.member_id == world.acme_member.pk
     assert {pk: sorted(kinds) for pk, kinds in facts.reactions.items()} == {
         replies[0].pk: ["celebrate", "thanks"],
@@ -74,15 +81,16 @@ def test_reader_facts_of_a_thread_carry_the_readers_reactions_and_held_posts_in_
     assert not facts.held_posts and not facts.held_threads and not facts.coming_events
     # A held (or rejected) post of theirs in the thread, and only theirs, makes the page their own.
     Post.objects.filter(pk=replies[1].pk).update(state=PostState.HELD)
-    assert not selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk).held_posts  # type: ignore[union-attr]
-    globex = selectors.reader_facts(user_id=world.globex_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    assert not facts_of(world.acme_user).held_posts  # type: ignore[union-attr]
+    globex = facts_of(world.globex_user)
     assert globex is not None and globex.held_posts and globex.reactions == {replies[1].pk: ["thanks"]}
     Post.objects.filter(pk=replies[1].pk).update(state=PostState.REJECTED)
-    globex = selectors.reader_facts(user_id=world.globex_user.pk, space_id=lounge.pk, thread_id=thread.pk)
+    globex = facts_of(world.globex_user)
     assert globex is not None and globex.held_posts
     # The space page's facts have no reactions.
-    space_facts = selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk)
-    assert space_facts is not None and space_facts.reactions == {} and not space_facts.held_posts
+    found = selectors.space_and_reader_facts(user_id=world.acme_user.pk, slug=lounge.slug)
+    assert found is not None and found[1] is not None
+    assert found[1].reactions == {} and not found[1].held_posts
 
 
 def test_a_thread_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
@@ -98,9 +106,8 @@ def test_a_thread_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
     read, facts = found
     assert read == thread and read.title == "Open" and read.version == Thread.objects.get(pk=thread.pk).version
     assert read.space == lounge and read.space.visibility == lounge.visibility
-    # The same facts as reader_facts, reactions and all.
-    assert facts == selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk, thread_id=thread.pk)
-    assert facts is not None and facts.reactions == {reply.pk: ["thanks"]}
+    assert facts is not None and facts.member_id == world.acme_member.pk
+    assert facts.reactions == {reply.pk: ["thanks"]}
     # A user with no member profile: the thread, no facts.
     found = selectors.thread_and_reader_facts(user_id=world.admin.pk + 10_000, thread_id=thread.pk)
     assert found is not None and found[0] == thread and found[1] is None
@@ -121,8 +128,8 @@ def test_a_space_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
     assert found is not None
     space, facts = found
     assert space == lounge and space.name == lounge.name and space.version == Space.objects.get(pk=lounge.pk).version
-    assert facts == selectors.reader_facts(user_id=world.acme_user.pk, space_id=lounge.pk)
-    assert facts is not None and facts.held_threads and not facts.held_posts
+    assert facts is not None and facts.member_id == world.acme_member.pk
+    assert facts.held_threads and not facts.held_posts and not facts.coming_events
     found = selectors.space_and_reader_facts(user_id=world.admin.pk + 10_000, slug=lounge.slug)
     assert found is not None and found[0] == lounge and found[1] is None
     # A private space is read too (the caller decides whether the user may see it).
@@ -134,7 +141,7 @@ def test_a_space_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_the_held_post_check_reads_the_partial_index_not_the_threads_posts(world: World) -> None:
     held = "SELECT 1 FROM spaces_post p WHERE p.thread_id = %s AND p.author_id = %s AND NOT (p.state = 'published')"
-    assert held in selectors._THREAD_FACTS.replace("%(thread)s", "%s").replace("m.id", "%s")
+    assert held in selectors._page_sql(selectors._thread_page_sql).replace("%(thread)s", "%s").replace("m.id", "%s")
     with connection.cursor() as cur:
         cur.execute("EXPLAIN QUERY PLAN " + held, [1, 2])
         plan = " ".join(str(row[-1]) for row in cur.fetchall())
