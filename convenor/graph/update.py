@@ -85,7 +85,7 @@ def raw_of(*parts: Keyed) -> Raw:
 def line_ids(lines: Keyed, universe: I64) -> I64:
     """Each line's identity as one integer; `universe` is the sorted node keys of every part compared."""
     pa, pb = np.split(locate(universe, np.concatenate([lines.a, lines.b])), [len(lines.a)])
-    return (lines.kind << (2 * _END_BITS)) | (pa << _END_BITS) | pb
+    return (lines.kind.astype(np.int64, copy=False) << (2 * _END_BITS)) | (pa << _END_BITS) | pb
 
 
 def locate(universe: I64, keys: I64) -> I64:
@@ -126,7 +126,7 @@ def stored_line_ids(stored: Stored, universe: I64) -> I64:
     pa, pb = at[stored.line_src], at[stored.line_dst]
     swap = ~np.isin(stored.lines.kind, list(build.DIRECTED_LINES)) & (pa > pb)
     pa, pb = np.where(swap, pb, pa), np.where(swap, pa, pb)
-    return (stored.lines.kind << (2 * _END_BITS)) | (pa << _END_BITS) | pb
+    return (stored.lines.kind.astype(np.int64, copy=False) << (2 * _END_BITS)) | (pa << _END_BITS) | pb
 
 
 def universe_of(*parts: Keyed, extra: I64 | None = None) -> I64:
@@ -402,11 +402,14 @@ def _read_cache(m: Map) -> Cached | None:
         with path.open("rb") as f:
             if widen(np.load(f)).tolist() != [_CACHE_VERSION] or not np.array_equal(widen(np.load(f)), _stamp(m)):
                 return None
-            line = {k: widen(np.load(f)) for k in _LINE_COLUMNS}
+            # The lines' and the declared part's columns stay as narrow as kept (widening ten
+            # million values a column cost more than reading them): what computes with them
+            # (update.merge) makes its results wide.
+            line = {k: np.load(f) for k in _LINE_COLUMNS}
             nodes = {k: widen(np.load(f)) for k in NODE_FIELDS}
             declared = None
             if bool(np.load(f)[0]):
-                decl = {k: widen(np.load(f)) for k in _DECLARED_COLUMNS}
+                decl = {k: np.load(f) for k in _DECLARED_COLUMNS}
                 declared = (Keyed(*(decl[k] for k in _FIELDS)), decl["row"])
     except (OSError, ValueError, KeyError, EOFError, IndexError):
         return None
@@ -418,7 +421,7 @@ def _read_cache(m: Map) -> Cached | None:
     # The lines' ends by key, from the nodes' keys (undirected lines: the smaller key first).
     kind = line["kind"]
     a, b = nodes["node_keys"][src], nodes["node_keys"][dst]
-    swap = ~np.isin(kind, list(build.DIRECTED_LINES)) & (a > b)
+    swap = ~_DIRECTED[kind] & (a > b)
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     lines = Keyed(kind, a, b, *(line[k] for k in _LINE_COLUMNS[4:]))
     return Cached(lines, row, src, dst, nodes, declared)
@@ -436,19 +439,25 @@ def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:
     return same
 
 
+# By line kind code: is the kind directed (a look-up, cheaper than np.isin over millions of lines).
+_DIRECTED = np.isin(np.arange(len(LINE_ORDER)), list(build.DIRECTED_LINES))
+
+
 class Sorted:
     """Ids sorted once, so that many look-ups among them cost a binary search each."""
 
     def __init__(self, ids: I64) -> None:
-        self.order = np.argsort(ids, kind="stable")
-        self.sorted = ids[self.order]
+        # Ids already ascending (the stored lines' identities, as the kept arrays hold them) are
+        # their own index: no sort of millions, no copy.
+        self.order: I64 | None = None if _ascending(ids) else np.argsort(ids, kind="stable")
+        self.sorted = ids if self.order is None else ids[self.order]
 
     def find(self, ids: I64) -> tuple[npt.NDArray[np.bool_], I64]:
         """For each id, whether it is among the sorted ones and where (its index in the original)."""
         if not len(self.sorted):
             return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
         pc = np.minimum(np.searchsorted(self.sorted, ids), len(self.sorted) - 1)
-        return self.sorted[pc] == ids, self.order[pc]
+        return self.sorted[pc] == ids, pc.astype(np.int64, copy=False) if self.order is None else self.order[pc]
 
 
 def among(values: I64, ascending: I64) -> npt.NDArray[np.bool_]:
@@ -478,58 +487,84 @@ class Merged:
 def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe: I64, *new: Keyed) -> Merged:
     """The lines `build.fold` would make of the kept stored lines and the new parts, without
     sorting a million stored lines again: the new parts (a day's worth) are folded on their own,
-    added into the stored lines with the same identity, and the rest appended; one sort of the
-    identities then gives fold's order, since an identity orders by (kind, first end, second end).
-    Like fold, lines left with no weight are dropped."""
+    added into the stored lines with the same identity, and the rest put in their places; since
+    an identity orders by (kind, first end, second end), that is fold's order. Like fold, lines
+    left with no weight are dropped. The stored columns may be narrow (as the kept arrays hold
+    them): the merged ones are int64 and float64."""
     small = keyed(build.fold(raw_of(*new), keep_weightless=True))
     small_ids = line_ids(small, universe)
+    if not (_ascending(ids_stored) and _ascending(small_ids)):
+        return _merge_by_sorting(stored, ids_stored, keep, universe, small, small_ids)
+    # The stored lines kept in their identities' order (as the arrays kept beside the database
+    # hold them) and the day's lines too: each column is made in one pass, a gather of the kept
+    # stored lines with the new lines' places left for them, rather than a pass per step.
+    n = len(ids_stored)
+    at = np.minimum(np.searchsorted(ids_stored, small_ids), max(n - 1, 0))
+    hit = (ids_stored[at] == small_ids) & keep[at] if n else np.zeros(len(small_ids), dtype=bool)
+    add = np.flatnonzero(~hit)
+    at_kept = np.flatnonzero(keep)
+    # A new line goes before the first kept stored line of a greater identity.
+    k = np.searchsorted(at_kept, np.searchsorted(ids_stored, small_ids[add]))
+    goes = k + np.arange(len(add))
+    came = np.insert(at_kept, k, -1)
+    # The slots of the kept stored lines the day's lines add into: after the new lines before them.
+    j = np.flatnonzero(hit)
+    rank = np.searchsorted(at_kept, at[j])
+    into = rank + np.searchsorted(k, rank, side="right")
+    source = np.maximum(came, 0)
+
+    def column(name: str, wide: type[np.generic]) -> npt.NDArray[Any]:
+        out = getattr(stored, name)[source] if n else np.empty(len(came), dtype=wide)
+        out = out.astype(wide, copy=False)
+        out[goes] = getattr(small, name)[add]
+        return out
+
+    kind, weight, evidence = column("kind", np.int64), column("weight", np.float64), column("evidence", np.int64)
+    first, last, basis = column("first", np.int64), column("last", np.int64), column("basis", np.int64)
+    if len(j):
+        weight[into] += small.weight[j]
+        evidence[into] += small.evidence[j]
+        f_old, f_new = first[into], small.first[j]
+        first[into] = np.where(f_old < 0, f_new, np.where(f_new < 0, f_old, np.minimum(f_old, f_new)))
+        last[into] = np.maximum(last[into], small.last[j])
+        basis[into] |= small.basis[j]
+    ids = ids_stored[source] if n else np.empty(len(came), dtype=np.int64)
+    ids[goes] = small_ids[add]
+    both = Keyed(kind, kind, kind, weight, evidence, first, last, basis)  # ends follow from the ids
+    real = weight > 0
+    if not real.all():
+        both, ids, came = both.take(real), ids[real], came[real]
+    return _merged(both, ids, came, universe)
+
+
+def _merge_by_sorting(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe: I64, small: Keyed,
+                      small_ids: I64) -> Merged:  # fmt: skip
+    """`merge` when the stored lines or the day's are not in their identities' order: appended, then sorted."""
     at_kept = np.flatnonzero(keep)
     kept_ids = ids_stored[at_kept]
     hit, at = Sorted(kept_ids).find(small_ids)
-    kind, a, b = stored.kind[at_kept], stored.a[at_kept], stored.b[at_kept]
-    weight, evidence = stored.weight[at_kept], stored.evidence[at_kept]
-    first, last, basis = stored.first[at_kept], stored.last[at_kept], stored.basis[at_kept]
+    kept = stored.take(at_kept)
+    kept = Keyed(*(getattr(kept, f).astype(np.float64 if f == "weight" else np.int64) for f in _FIELDS))
     if hit.any():
         i, j = at[hit], np.flatnonzero(hit)
-        weight[i] += small.weight[j]
-        evidence[i] += small.evidence[j]
-        f_old, f_new = first[i], small.first[j]
-        first[i] = np.where(f_old < 0, f_new, np.where(f_new < 0, f_old, np.minimum(f_old, f_new)))
-        last[i] = np.maximum(last[i], small.last[j])
-        basis[i] |= small.basis[j]
+        kept.weight[i] += small.weight[j]
+        kept.evidence[i] += small.evidence[j]
+        f_old, f_new = kept.first[i], small.first[j]
+        kept.first[i] = np.where(f_old < 0, f_new, np.where(f_new < 0, f_old, np.minimum(f_old, f_new)))
+        kept.last[i] = np.maximum(kept.last[i], small.last[j])
+        kept.basis[i] |= small.basis[j]
     add = ~hit
-    kept = Keyed(kind, a, b, weight, evidence, first, last, basis)
-    new_ids = small_ids[add]
-    if _ascending(kept_ids) and _ascending(new_ids):
-        # The stored lines kept in their identities' order (as the arrays kept beside the
-        # database hold them) and the day's new ones too: each new line goes in its place, no sort.
-        at_new = np.searchsorted(kept_ids, new_ids)
-        # np.insert's result, its places worked out once for every column rather than per column.
-        total = len(kept_ids) + len(new_ids)
-        goes = at_new + np.arange(len(new_ids))
-        stays = np.ones(total, dtype=bool)
-        stays[goes] = False
+    both = concat(kept, small.take(add))
+    ids = np.concatenate([kept_ids, small_ids[add]])
+    came = np.concatenate([at_kept, np.full(int(add.sum()), -1, dtype=np.int64)])
+    real = both.weight > 0
+    order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
+    return _merged(both.take(order), ids[order], came[order], universe)
 
-        def put(old: npt.NDArray[Any], new: npt.NDArray[Any] | int) -> npt.NDArray[Any]:
-            out = np.empty(total, dtype=old.dtype)
-            out[stays] = old
-            out[goes] = new
-            return out
 
-        both = Keyed(*(put(getattr(kept, f), getattr(small, f)[add]) for f in _FIELDS))
-        ids = put(kept_ids, new_ids)
-        came = put(at_kept, -1)
-        real = both.weight > 0
-        if not real.all():
-            both, ids, came = both.take(real), ids[real], came[real]
-    else:
-        both = concat(kept, small.take(add))
-        ids = np.concatenate([kept_ids, new_ids])
-        came = np.concatenate([at_kept, np.full(len(new_ids), -1, dtype=np.int64)])
-        real = both.weight > 0
-        order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
-        both, ids, came = both.take(order), ids[order], came[order]
-    # Node positions over the universe, then over the nodes these lines touch.
+def _merged(both: Keyed, ids: I64, came: I64, universe: I64) -> Merged:
+    """The merged lines (in their identities' order) as fold gives them: nodes numbered over
+    those the lines touch."""
     pa, pb = (ids >> _END_BITS) & ((1 << _END_BITS) - 1), ids & ((1 << _END_BITS) - 1)
     used = np.zeros(len(universe), dtype=bool)
     used[pa] = True

@@ -364,7 +364,8 @@ def test_a_line_whose_figures_changed_keeps_its_row(world: World, lounge: Space)
 def test_merging_into_stored_lines_in_or_out_of_order_is_folding(seed: int) -> None:
     """update.merge puts the day's new lines in their places among stored lines kept in their
     identities' order (no sort), and sorts when they are not (arrays kept by an older version):
-    either way what build.fold gives on everything at once."""
+    either way what build.fold gives on everything at once, in int64 and float64, also from
+    stored columns as narrow as the kept arrays hold them (sums past their range included)."""
     rng = np.random.default_rng(seed)
     nodes = np.unique(rng.integers(1, 4, 80) * build.KEY_SHIFT + rng.integers(1, 50, 80))
 
@@ -378,18 +379,25 @@ def test_merging_into_stored_lines_in_or_out_of_order_is_folding(seed: int) -> N
         return update.Keyed(kind, a, b, weight, rng.integers(1, 5, n), first, first + 5, rng.integers(0, 8, n))
 
     stored = update.keyed(build.fold(update.raw_of(part(500))))
+    stored.evidence = np.full(len(stored), 125)  # near the top of int8: the day's evidence takes some past it
     new = [part(40), part(15, weightless=True)]
     universe = update.universe_of(stored, *new)
     keep = rng.random(len(stored)) > 0.1
     want = build.fold(update.raw_of(stored.take(keep), *new))
     shuffled = rng.permutation(len(stored))
-    for order in (np.arange(len(stored)), shuffled):
+    for order, thin in ((np.arange(len(stored)), False), (np.arange(len(stored)), True), (shuffled, True)):
         lines = stored.take(order)
-        got = update.merge(lines, update.line_ids(lines, universe), keep[order], universe, *new)
+        ids = update.line_ids(lines, universe)
+        if thin:
+            lines = update.Keyed(*(update.narrow(getattr(lines, f)) for f in update._FIELDS))
+            assert lines.kind.dtype == np.int8 and lines.evidence.dtype == np.int8
+        got = update.merge(lines, ids, keep[order], universe, *new)
         assert np.array_equal(got.lines.keys, want.keys)
         for f in ("kind", "src", "dst", "evidence", "first", "last", "basis"):
             assert np.array_equal(getattr(got.lines, f), getattr(want, f)), f
         assert np.allclose(got.lines.weight, want.weight, rtol=0, atol=1e-9)
+        wide = {getattr(got.lines, f).dtype for f in ("kind", "evidence", "first", "last", "basis")}
+        assert wide == {np.dtype(np.int64)}
         came = got.stored_at >= 0
         assert np.array_equal(update.line_ids(lines, universe)[got.stored_at[came]], got.ids[came])
 
