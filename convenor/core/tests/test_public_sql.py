@@ -86,3 +86,37 @@ def test_a_row_read_again_gives_equal_instances_of_their_own(world: World, loung
     assert access.public_thread_for_view_sql(thread.pk).title == "Renamed"  # type: ignore[union-attr]
     # Mutable values are never shared.
     assert dict not in access._IMMUTABLE and list not in access._IMMUTABLE
+
+
+def test_instances_made_without_init_are_the_ones_from_db_makes(world: World, lounge: Space) -> None:
+    """access._from_db skips Model.__init__ only where nothing can tell: the instance has the
+    same dict and state as ``from_db`` gives, saves and reloads like one; with a pre_init or
+    post_init receiver connected, Django's own way is taken."""
+    from django.db.models import signals
+
+    from convenor.core.models import User
+
+    thread = thread_create(space=lounge, author=world.admin_member, title="Made", body="Words", kind="discussion")
+    names = [f.attname for f in Thread._meta.concrete_fields]
+    values = tuple(getattr(Thread.objects.get(pk=thread.pk), name) for name in names)
+    assert access._plain_model(Thread) and access._plain_model(Space) and access._plain_model(User)
+    made = access._from_db(Thread, "default", names, values)
+    orm = Thread.from_db("default", names, values)
+    assert type(made) is Thread and _values(made) == _values(orm)
+    assert not made._state.adding and made._state.db == "default" and made._state.fields_cache == {}
+    assert made.space == lounge and made.author_id == world.admin_member.pk  # relations load as usual
+    made.title = "Saved"
+    made.save(update_fields=["title"])
+    assert Thread.objects.get(pk=thread.pk).title == "Saved"
+
+    seen: list[object] = []
+
+    def receiver(sender: object, **kwargs: object) -> None:
+        seen.append(sender)
+
+    signals.post_init.connect(receiver, sender=Thread)
+    try:
+        access._from_db(Thread, "default", names, values)
+    finally:
+        signals.post_init.disconnect(receiver, sender=Thread)
+    assert seen == [Thread]
