@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -280,9 +280,11 @@ WHERE r.member_id = (SELECT m.id FROM people_member m WHERE m.user_id = %(user)s
 """
 
 
-def _thread_page_sql() -> str:
-    """The thread with its space, and the reader's facts on its page (thread_and_reader_facts)."""
+def _thread_page_sql(session: PageSession | None) -> str:
+    """The thread with its space, and the reader's facts on its page (thread_and_reader_facts);
+    and the reader's `session` when given (PageSession.joined_sql)."""
     parts = ((Thread, "t"), (Space, "s"))
+    session_columns, session_joins, session_count = session.joined_sql() if session is not None else ("", "", 0)
     return _READER_FACTS.format(  # our own SQL, no values
         tag="1, ",
         space="t.space_id",
@@ -292,14 +294,18 @@ def _thread_page_sql() -> str:
         held="CASE WHEN EXISTS (SELECT 1 FROM spaces_post p WHERE p.thread_id = %(thread)s "
         "AND p.author_id = m.id AND NOT (p.state = 'published')) THEN 1 ELSE 0 END",
         events="0",
-        more=", " + access.row_columns(*parts),
+        more=", " + access.row_columns(*parts) + (", " + session_columns if session is not None else ""),
         source="spaces_thread t JOIN spaces_space s ON s.id = t.space_id "
-        "LEFT JOIN people_member m ON m.user_id = %(user)s WHERE t.id = %(thread)s",
-    ) + _REACTIONS.format(padding=", NULL" * sum(len(model._meta.concrete_fields) for model, _ in parts))
+        f"LEFT JOIN people_member m ON m.user_id = %(user)s{session_joins} WHERE t.id = %(thread)s",
+    ) + _REACTIONS.format(
+        padding=", NULL" * (sum(len(model._meta.concrete_fields) for model, _ in parts) + session_count)
+    )
 
 
-def _space_page_sql() -> str:
-    """The space found by its slug, and the reader's facts on its page (space_and_reader_facts)."""
+def _space_page_sql(session: PageSession | None) -> str:
+    """The space found by its slug, and the reader's facts on its page (space_and_reader_facts);
+    and the reader's `session` when given (PageSession.joined_sql)."""
+    session_columns, session_joins, _ = session.joined_sql() if session is not None else ("", "", 0)
     return _READER_FACTS.format(  # our own SQL, no values
         tag="",
         space="s.id",
@@ -309,50 +315,89 @@ def _space_page_sql() -> str:
         "WHERE t.author_id = m.id AND +t.space_id = s.id AND t.state <> 'published') THEN 1 ELSE 0 END",
         events="CASE WHEN EXISTS (SELECT 1 FROM events_event e "
         "WHERE e.space_id = s.id AND e.ends_at > %(now)s AND e.cancelled_at IS NULL) THEN 1 ELSE 0 END",
-        more=", " + access.row_columns((Space, "s")),
-        source="spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s WHERE s.slug = %(slug)s",
+        more=", " + access.row_columns((Space, "s")) + (", " + session_columns if session is not None else ""),
+        source=f"spaces_space s LEFT JOIN people_member m ON m.user_id = %(user)s{session_joins} "
+        "WHERE s.slug = %(slug)s",
     )
 
 
-# Each made once per database vendor: the columns are quoted by it.
-_PAGE_SQL: dict[tuple[str, str], str] = {}
+class PageSession(Protocol):
+    """A request's session not read yet, read in a page's own query (thread_and_reader_facts):
+    convenor.web.sessions.SessionStore."""
+
+    def joined_sql(self) -> tuple[str, str, int]:
+        """The session's columns, the joins to add to the query's FROM clause, how many columns."""
+        ...
+
+    def joined_params(self) -> dict[str, Any]:
+        """The joins' parameters (besides ``user``, the account's id)."""
+        ...
+
+    def take(self, user_id: int, row: tuple[Any, ...]) -> None:
+        """The session's columns as read for the account `user_id`."""
+        ...
 
 
-def _page_sql(build: Callable[[], str]) -> str:
-    key = (build.__name__, connection.vendor)
+# Each made once per database vendor (the columns are quoted by it), with and without the session.
+_PAGE_SQL: dict[tuple[str, bool, str], str] = {}
+
+
+def _page_sql(build: Callable[[PageSession | None], str], session: PageSession | None) -> str:
+    key = (build.__name__, session is not None, connection.vendor)
     found = _PAGE_SQL.get(key)
     if found is None:
-        found = _PAGE_SQL[key] = build()
+        found = _PAGE_SQL[key] = build(session)
     return found
 
 
-def thread_and_reader_facts(*, user_id: int, thread_id: int) -> tuple[Thread, ReaderFacts | None] | None:
+def thread_and_reader_facts(
+    *, user_id: int, thread_id: int, session: PageSession | None = None
+) -> tuple[Thread, ReaderFacts | None] | None:
     """The thread `thread_id` (its space loaded), whoever may read it, and the facts above for
     the user `user_id` on its page (None when they have no member profile): one query for
     both. None when there is no such thread. The caller decides whether the user may read it
-    (as access.public_thread_for_view_sql or access.thread_for_view do)."""
-    row, reactions = _facts_row(sql.fetch(_page_sql(_thread_page_sql), {"user": user_id, "thread": thread_id}))
+    (as access.public_thread_for_view_sql or access.thread_for_view do). With the request's
+    `session` not read yet, for the account it named before (convenor.web.sessions.reader_of):
+    read in the same query, and given to it (PageSession.take) when the thread is found."""
+    params: dict[str, Any] = {"user": user_id, "thread": thread_id}
+    if session is not None:
+        params.update(session.joined_params())
+    row, reactions = _facts_row(sql.fetch(_page_sql(_thread_page_sql, session), params))
     if row is None:
         return None
     thread, space = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Thread, "t"), (Space, "s"))
     thread.space = space
+    if session is not None:
+        session.take(user_id, row[_FACT_COLUMNS + _THREAD_PAGE_COLUMNS :])
     facts = None if row[0] is None else _facts(row, thread_page=True, reactions=reactions)
     return thread, facts
 
 
-def space_and_reader_facts(*, user_id: int, slug: str) -> tuple[Space, ReaderFacts | None] | None:
+def space_and_reader_facts(
+    *, user_id: int, slug: str, session: PageSession | None = None
+) -> tuple[Space, ReaderFacts | None] | None:
     """The space `slug`, whoever may read it, and the facts above for the user `user_id` on
     its page (None when they have no member profile): one query for both, as
-    thread_and_reader_facts. None when there is no such space."""
-    row = sql.fetch(_page_sql(_space_page_sql), {"user": user_id, "slug": slug, "now": timezone.now()}, one=True)
+    thread_and_reader_facts (and the `session` too, as there). None when there is no such space."""
+    params = {
+        "user": user_id,
+        "slug": slug,
+        "now": timezone.now(),
+        **(session.joined_params() if session is not None else {}),
+    }
+    row = sql.fetch(_page_sql(_space_page_sql, session), params, one=True)
     if row is None:
         return None
     (space,) = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Space, "s"))
+    if session is not None:
+        session.take(user_id, tuple(row[_FACT_COLUMNS + len(Space._meta.concrete_fields) :]))
     return space, None if row[0] is None else _facts(tuple(row), thread_page=False)
 
 
 # The facts' columns, before a thread's or space's (thread_and_reader_facts, space_and_reader_facts).
 _FACT_COLUMNS = 10
+# The thread's and its space's columns on the thread page's row, before the session's.
+_THREAD_PAGE_COLUMNS = len(Thread._meta.concrete_fields) + len(Space._meta.concrete_fields)
 
 
 def _facts_row(rows: list[tuple[Any, ...]]) -> tuple[tuple[Any, ...] | None, dict[int, list[str]]]:

@@ -48,7 +48,7 @@ from convenor.spaces.models import (
     ThreadKind,
     Visibility,
 )
-from convenor.web import calendar_links, forms, forms_spaces, gzipped, pagecache
+from convenor.web import calendar_links, forms, forms_spaces, gzipped, pagecache, sessions
 from convenor.web import context as context_processors
 from convenor.web.csrf import get_token
 from convenor.web.post_html import (
@@ -159,6 +159,10 @@ def space_list(request: HttpRequest) -> HttpResponse:
 
 
 def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    early = _read_with_session(
+        request,
+        lambda user_id, session: selectors.space_and_reader_facts(user_id=user_id, slug=slug, session=session),
+    )
     if pagecache.for_visitor(request, ("tab", "page")):
         # A visitor on a public space: one page for all, kept until a thread in it or one of
         # its coming events changes (pagecache.py says exactly what the key holds).
@@ -166,17 +170,27 @@ def space_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if stamp is not None:
             key = pagecache.key("space", stamp, request.path, request.GET.get("tab", ""), request.GET.get("page", ""))
             return pagecache.serve(request, key, lambda: _space_detail(request, slug), ttl=SPACE_PAGE_TTL)
-    return _space_detail(request, slug)
+    return _space_detail(request, slug, early=early)
 
 
-def _space_detail(request: HttpRequest, slug: str, *, share: bool = True) -> HttpResponse:
+def _space_detail(
+    request: HttpRequest,
+    slug: str,
+    *,
+    share: bool = True,
+    early: tuple[int, tuple[Space, selectors.ReaderFacts | None] | None] | None = None,
+) -> HttpResponse:
     user = request.user
     tab = request.GET.get("tab", "latest")
     tab = tab if tab in dict(TABS) else "latest"
     if share and isinstance(user, User) and _reader_page(request):
         # The space and the reader's facts in one query (the gate's own only when the space
         # is not public), for the page kept for readers alike; as on the thread page.
-        found = selectors.space_and_reader_facts(user_id=user.pk, slug=slug)
+        found = (
+            early[1]
+            if early is not None and early[0] == user.pk
+            else selectors.space_and_reader_facts(user_id=user.pk, slug=slug)
+        )
         space, facts = found if found is not None else (None, None)
         if space is None or not access.is_public_space(space):
             space = _readable(request, lambda: access.space_by_slug_for_view(user, slug))
@@ -454,21 +468,37 @@ def _post_rows(
 @require_http_methods(["GET", "POST"])
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     """The conversation, and the reply form at the bottom (POST here to reply or preview)."""
+    early = _read_with_session(
+        request,
+        lambda user_id, session: selectors.thread_and_reader_facts(
+            user_id=user_id, thread_id=thread_id, session=session
+        ),
+    )
     if pagecache.for_visitor(request, ("page",)):
         # A visitor on a public space: one page for all, kept until the thread changes.
         stamp = pagecache.thread_stamp(thread_id)
         if stamp is not None:
             key = pagecache.key("thread", stamp, request.path, request.GET.get("page", ""))
             return pagecache.serve(request, key, lambda: _thread_detail(request, thread_id))
-    return _thread_detail(request, thread_id)
+    return _thread_detail(request, thread_id, early=early)
 
 
-def _thread_detail(request: HttpRequest, thread_id: int, *, share: bool = True) -> HttpResponse:
+def _thread_detail(
+    request: HttpRequest,
+    thread_id: int,
+    *,
+    share: bool = True,
+    early: tuple[int, tuple[Thread, selectors.ReaderFacts | None] | None] | None = None,
+) -> HttpResponse:
     user = request.user
     if share and isinstance(user, User) and _reader_page(request):
         # The thread and the reader's facts in one query (the permission gate's own query
         # only when the thread is not public), for the page kept for readers alike.
-        found = selectors.thread_and_reader_facts(user_id=user.pk, thread_id=thread_id)
+        found = (
+            early[1]
+            if early is not None and early[0] == user.pk
+            else selectors.thread_and_reader_facts(user_id=user.pk, thread_id=thread_id)
+        )
         thread, facts = found if found is not None else (None, None)
         if thread is None or not access.is_public_thread(thread):
             thread = _readable(request, lambda: access.thread_for_view(user, thread_id))
@@ -748,6 +778,20 @@ SLOT_USERNAV = "\x00usernav\x00"
 SLOT_POSTS = "\x00posts\x00"
 SLOT_IDEAS = "\x00ideas\x00"
 SLOT_FEED = "\x00feed\x00"
+
+
+def _read_with_session(request: HttpRequest, read: Callable[[int, sessions.SessionStore], T]) -> tuple[int, T] | None:
+    """For a GET whose session this process has read before but this request has not yet
+    (sessions.reader_of): `read` for the account it named then, which reads the session in
+    the same query (one query, not two, on every logged-in page view): that account's id and
+    what `read` gave. The page uses it only if the session still names that account."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    session = getattr(request, "session", None)
+    user_id = sessions.reader_of(session)
+    if user_id is None or not isinstance(session, sessions.SessionStore):
+        return None
+    return user_id, read(user_id, session)
 
 
 def _reader_page(request: HttpRequest) -> bool:

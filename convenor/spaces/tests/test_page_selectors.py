@@ -141,7 +141,9 @@ def test_a_space_and_its_readers_facts_come_in_one_query_whoever_may_read_it(
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_the_held_post_check_reads_the_partial_index_not_the_threads_posts(world: World) -> None:
     held = "SELECT 1 FROM spaces_post p WHERE p.thread_id = %s AND p.author_id = %s AND NOT (p.state = 'published')"
-    assert held in selectors._page_sql(selectors._thread_page_sql).replace("%(thread)s", "%s").replace("m.id", "%s")
+    assert held in selectors._page_sql(selectors._thread_page_sql, None).replace("%(thread)s", "%s").replace(
+        "m.id", "%s"
+    )
     with connection.cursor() as cur:
         cur.execute("EXPLAIN QUERY PLAN " + held, [1, 2])
         plan = " ".join(str(row[-1]) for row in cur.fetchall())

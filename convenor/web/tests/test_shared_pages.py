@@ -5,11 +5,15 @@ exactly their own page, nothing changes late, and nothing reaches anybody who ma
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
@@ -141,7 +145,7 @@ def test_a_reader_sees_their_reactions_and_edit_links_and_others_do_not(
     assert len(tokens) == 2
 
 
-def test_kept_public_pages_read_the_session_then_the_thread_or_space_with_the_readers_facts(
+def test_kept_public_pages_read_the_session_with_the_thread_or_space_and_the_readers_facts(
     globex_client: Client, world: World, square: Space
 ) -> None:
     thread, replies = _conversation(world, square)
@@ -154,24 +158,81 @@ def test_kept_public_pages_read_the_session_then_the_thread_or_space_with_the_re
         again = _page(globex_client, url)
     assert _untokened(again) == _untokened(first)
     assert 'value="celebrate" class="chip mine" aria-pressed="true"' in again
+    # One query: the session (its account known from the first page), the thread and its
+    # space, the reader's facts and their reactions.
     sqls = [q["sql"] for q in queries.captured_queries]
-    assert len(sqls) == 2, "\n".join(q[:150] for q in sqls)
-    assert "django_session" in sqls[0] and "spaces_thread t" in sqls[1] and "spaces_reaction" in sqls[1]
+    assert len(sqls) == 1, "\n".join(q[:150] for q in sqls)
+    assert all(part in sqls[0] for part in ("django_session", "core_user", "spaces_thread t", "spaces_reaction"))
     # Read back from the cache (another process, or pushed out of this one's memo), the kept
     # page comes without its posts, which are read from their own entry: the same page.
     from convenor.web import pagecache
 
     pagecache._local.clear()
     assert _untokened(_page(globex_client, url)) == _untokened(first)
-    # The space page alike: the session, then the space with the reader's facts.
+    # The space page alike: the session with the space and the reader's facts.
     space_url = reverse("web:space_detail", args=[square.slug])
     first = _page(globex_client, space_url)
     with CaptureQueriesContext(connection) as queries:
         again = _page(globex_client, space_url)
     assert _untokened(again) == _untokened(first) and "Kafka lag" in again
     sqls = [q["sql"] for q in queries.captured_queries]
-    assert len(sqls) == 2, "\n".join(q[:150] for q in sqls)
-    assert "spaces_space s LEFT JOIN people_member m" in sqls[1]
+    assert len(sqls) == 1, "\n".join(q[:150] for q in sqls)
+    assert "spaces_space s LEFT JOIN people_member m" in sqls[0] and "django_session" in sqls[0]
+
+
+@pytest.mark.parametrize("page", ["thread", "space"])
+def test_a_session_read_with_the_page_keeps_every_rule_of_the_session(
+    globex_client: Client, world: World, square: Space, page: str
+) -> None:
+    """The session read in the page's own query (views_spaces._read_with_session) is the
+    session read alone: ended, expired, another account's or a deactivated account's, the
+    page is what that session gives, and a page that is not found still knows its viewer."""
+    thread, _ = _conversation(world, square)
+    url = (
+        reverse("web:thread_detail", args=[thread.pk])
+        if page == "thread"
+        else reverse("web:space_detail", args=[square.slug])
+    )
+    assert _who(_page(globex_client, url)) == "Gus Globex"  # the session's account known now
+    key = globex_client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    # A missing thread or space: nothing read with it, the session read on its own.
+    missing = (
+        reverse("web:thread_detail", args=[thread.pk + 1000])
+        if page == "thread"
+        else reverse("web:space_detail", args=["no-such-space"])
+    )
+    gone = globex_client.get(missing)
+    assert gone.status_code == 404 and _who(gone.content.decode()) == "Gus Globex"
+
+    # The session now names another account (its data rewritten under the same key): the
+    # page is that account's, its facts read again for them.
+    store = SessionStore(key)
+    data = store.load()
+    data.update({SESSION_KEY: str(world.acme_user.pk), HASH_SESSION_KEY: world.acme_user.get_session_auth_hash()})
+    Session.objects.filter(session_key=key).update(session_data=store.encode(data))
+    assert _who(_page(globex_client, url)) == "Carla Acme"
+    # Back to Globex, whose account is then deactivated: nobody, so the visitors' page.
+    data.update({SESSION_KEY: str(world.globex_user.pk), HASH_SESSION_KEY: world.globex_user.get_session_auth_hash()})
+    Session.objects.filter(session_key=key).update(session_data=store.encode(data))
+    assert _who(_page(globex_client, url)) == "Gus Globex"
+    User.objects.filter(pk=world.globex_user.pk).update(is_active=False)
+    assert _who(_page(globex_client, url)) is None
+    User.objects.filter(pk=world.globex_user.pk).update(is_active=True)
+    assert _who(_page(globex_client, url)) == "Gus Globex"
+    # An expired session, then an ended one: the visitors' page.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert _who(_page(globex_client, url)) is None
+    Session.objects.filter(session_key=key).delete()
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert _who(_page(stale, url)) is None
+
+
+def _who(html: str) -> str | None:
+    """The name in the top bar's corner of the logged-in viewer (_usernav.html), or None."""
+    found = re.search(r'class="who"[^>]*>([^<]+)<', html)
+    return found.group(1) if found else None
 
 
 def test_the_make_an_idea_list_comes_with_the_kept_posts_and_follows_edits(
