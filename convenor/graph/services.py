@@ -385,7 +385,7 @@ def update_map(
     t = time.perf_counter()
     tick(0, total)
     last_id = _last_activity_id()
-    stored = update.load(m)
+    stored = update.load(m, ends=False)
     seconds["read"] = time.perf_counter() - t
     tick(1, total)
 
@@ -435,7 +435,7 @@ def update_map(
     redo = update.empty()
     if len(affected):
         hit, at = stored_index.find(affected)
-        touched = stored.lines.take(at[hit])
+        touched = update.stored_lines(stored, at[hit])
         touched_decl = update.match(ids_decl, affected)[0]
         people = update.person_ends(touched)
         again = _gather_for_people(people, start=start, end=end, max_id=last_id, weights=weights)
@@ -476,7 +476,7 @@ def update_map(
     seconds["describe"] = time.perf_counter() - t
     tick(4, total)
 
-    diff = _line_diff(stored, folded, stored_index, pos)
+    diff = _line_diff(stored, folded, stored_index, pos, known & (pos != at_old))
     t = time.perf_counter()
     previous = _previous(merged, known, at_old, stored, diff)
     scores = analytics.rescore(merged, org_node, previous)
@@ -604,14 +604,20 @@ class LineDiff:
     in_place: build.I64  # those of `write` whose stored row stays (same ends, same positions): updated
 
 
-def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: update.Sorted, pos: build.I64) -> LineDiff:
+def _line_diff(
+    stored: update.Stored, folded: update.Merged, stored_index: update.Sorted, pos: build.I64, moved: np.ndarray
+) -> LineDiff:
+    """`moved`: over the merged nodes, those on the stored map whose position changed."""
     merged = folded.lines
     # Undirected lines keep the smaller position first.
     src, dst = pos[merged.src], pos[merged.dst]
-    undirected = ~np.isin(merged.kind, list(build.DIRECTED_LINES))
+    undirected = ~update._DIRECTED[merged.kind]
     swap = undirected & (src > dst)
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
-    weight = np.round(merged.weight, 4)
+    # Stored weights are rounded already: only the lines the day touched need rounding.
+    t = folded.touched
+    weight = merged.weight.copy()
+    weight[t] = np.round(weight[t], 4)
     # Each updated line's stored line: known for those carried over; looked up for the new ones
     # (a rebuilt line has the same identity as the stored line it replaces).
     at = folded.stored_at.copy()
@@ -620,8 +626,11 @@ def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: updat
     at[fresh] = np.where(found, where, -1)
     hit = at >= 0
     same = hit.copy()
-    if hit.any():
-        h = np.flatnonzero(hit)
+    # A line carried over untouched has its stored figures: it differs from its row only when an
+    # end moved. The others (touched, or at a moved node) are compared figure by figure.
+    check = np.union1d(t, np.flatnonzero(moved[merged.src] | moved[merged.dst])) if moved.any() else t
+    h = check[hit[check]]
+    if len(h):
         o = at[h]
         same[h] = (
             (src[h] == stored.line_src[o])
@@ -639,11 +648,10 @@ def _line_diff(stored: update.Stored, folded: update.Merged, stored_index: updat
     # A line whose figures changed but whose ends kept their positions keeps its row: its figures
     # are updated in place, which touches none of the line indexes (a delete and an insert touch
     # all three, at random places).
-    placed = hit & ~same
-    p = np.flatnonzero(placed)
-    placed[p] = (src[p] == stored.line_src[at[p]]) & (dst[p] == stored.line_dst[at[p]])
     write = np.flatnonzero(~same)
-    return LineDiff(src, dst, undirected, weight, write, kept_rows, ~hit, removed, at, np.flatnonzero(placed))
+    p = write[hit[write]]
+    p = p[(src[p] == stored.line_src[at[p]]) & (dst[p] == stored.line_dst[at[p]])]
+    return LineDiff(src, dst, undirected, weight, write, kept_rows, ~hit, removed, at, p)
 
 
 def _previous(
@@ -778,8 +786,9 @@ def _store_update(
         kept[write] = False
         row[kept] = stored.line_row[diff.stored_at[kept]]  # unchanged or updated in place
         row[write] = new_rows
-        lines = update.keyed(merged)
-        lines.weight = weight
+        # The kept arrays hold no ends by key (they follow from the nodes' keys): not made here.
+        e = np.empty(0, dtype=np.int64)
+        lines = update.Keyed(merged.kind, e, e, weight, merged.evidence, merged.first, merged.last, merged.basis)
         update.save_cache(
             m,
             lines,

@@ -177,10 +177,12 @@ def _f(col: npt.NDArray[np.object_]) -> F64:
     return np.asarray(col, dtype=np.float64) if len(col) else np.empty(0, dtype=np.float64)
 
 
-def load(m: Map) -> Stored:
+def load(m: Map, *, ends: bool = True) -> Stored:
     """Read the stored map back into arrays: from the arrays kept beside the database when they
-    match the map, otherwise one query for the nodes and one per kind of line."""
-    cached = _read_cache(m)
+    match the map, otherwise one query for the nodes and one per kind of line. Without `ends`,
+    the lines' ends by key (`Stored.lines.a` and `.b`) may be left empty when read from the
+    kept arrays: `stored_lines` makes them for the lines wanted."""
+    cached = _read_cache(m, ends=ends)
     nodes = cached.nodes if cached is not None else _read_nodes(m)
     if cached is not None:
         lines, row, src_i, dst_i = cached.lines, cached.row, cached.src, cached.dst
@@ -394,7 +396,7 @@ class Cached:
     declared: tuple[Keyed, I64] | None  # the declared part and its row ids, when kept
 
 
-def _read_cache(m: Map) -> Cached | None:
+def _read_cache(m: Map, *, ends: bool = True) -> Cached | None:
     path = _cache_path(m)
     if not path.is_file():
         return None
@@ -420,11 +422,22 @@ def _read_cache(m: Map) -> Cached | None:
         return None
     # The lines' ends by key, from the nodes' keys (undirected lines: the smaller key first).
     kind = line["kind"]
-    a, b = nodes["node_keys"][src], nodes["node_keys"][dst]
-    swap = ~_DIRECTED[kind] & (a > b)
-    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    a, b = _ends(nodes["node_keys"], kind, src, dst) if ends else (np.empty(0, dtype=np.int64),) * 2
     lines = Keyed(kind, a, b, *(line[k] for k in _LINE_COLUMNS[4:]))
     return Cached(lines, row, src, dst, nodes, declared)
+
+
+def _ends(node_keys: I64, kind: I64, src: I64, dst: I64) -> tuple[I64, I64]:
+    a, b = node_keys[src], node_keys[dst]
+    swap = ~_DIRECTED[kind] & (a > b)
+    return np.where(swap, b, a), np.where(swap, a, b)
+
+
+def stored_lines(stored: Stored, at: I64) -> Keyed:
+    """The stored lines `at`, with their ends by key (made here: `load` may leave them out)."""
+    kind = stored.lines.kind[at]
+    a, b = _ends(stored.node_keys, kind, stored.line_src[at], stored.line_dst[at])
+    return Keyed(kind, a, b, *(getattr(stored.lines, f)[at] for f in _FIELDS[3:]))
 
 
 def same_values(a: Keyed, b: Keyed) -> npt.NDArray[np.bool_]:
@@ -482,6 +495,9 @@ class Merged:
     lines: build.Lines
     ids: I64  # line_ids over the update's universe, ascending
     stored_at: I64  # index in Stored.lines, or -1
+    # The lines that may carry other figures than their stored line (new ones, and those the new
+    # parts added into), ascending; every other line carries its stored line's figures.
+    touched: I64
 
 
 def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe: I64, *new: Keyed) -> Merged:
@@ -490,7 +506,7 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
     added into the stored lines with the same identity, and the rest put in their places; since
     an identity orders by (kind, first end, second end), that is fold's order. Like fold, lines
     left with no weight are dropped. The stored columns may be narrow (as the kept arrays hold
-    them): the merged ones are int64 and float64."""
+    them): a merged column stays as narrow where its values fit, otherwise it is int64."""
     small = keyed(build.fold(raw_of(*new), keep_weightless=True))
     small_ids = line_ids(small, universe)
     if not (_ascending(ids_stored) and _ascending(small_ids)):
@@ -514,9 +530,20 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
     source = np.maximum(came, 0)
 
     def column(name: str, wide: type[np.generic]) -> npt.NDArray[Any]:
-        out = getattr(stored, name)[source] if n else np.empty(len(came), dtype=wide)
-        out = out.astype(wide, copy=False)
-        out[goes] = getattr(small, name)[add]
+        # A narrow column stays narrow when what the day brings fits (widening ten million values
+        # costs as much as the gather): sums of evidence and joined bases are bounded here.
+        col, day = getattr(stored, name), getattr(small, name)
+        dtype = col.dtype if n else np.dtype(wide)
+        if dtype.kind == "i" and dtype != wide and len(day):
+            lo, hi = int(day.min()), int(day.max())
+            if name == "evidence":
+                lo, hi = min(lo, lo + int(col.min())), max(hi, hi + int(col.max()))
+            elif name == "basis":
+                lo, hi = min(lo, int(col.min())), (1 << max(hi, int(col.max())).bit_length()) - 1
+            if lo < np.iinfo(dtype).min or hi > np.iinfo(dtype).max:
+                dtype = np.dtype(wide)
+        out = col[source].astype(dtype, copy=False) if n else np.empty(len(came), dtype=dtype)
+        out[goes] = day[add]
         return out
 
     kind, weight, evidence = column("kind", np.int64), column("weight", np.float64), column("evidence", np.int64)
@@ -531,10 +558,12 @@ def merge(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe:
     ids = ids_stored[source] if n else np.empty(len(came), dtype=np.int64)
     ids[goes] = small_ids[add]
     both = Keyed(kind, kind, kind, weight, evidence, first, last, basis)  # ends follow from the ids
+    touched = np.sort(np.concatenate([goes, into]))
     real = weight > 0
     if not real.all():
         both, ids, came = both.take(real), ids[real], came[real]
-    return _merged(both, ids, came, universe)
+        touched = (np.cumsum(real) - 1)[touched[real[touched]]]
+    return _merged(both, ids, came, universe, touched)
 
 
 def _merge_by_sorting(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_], universe: I64, small: Keyed,
@@ -543,8 +572,9 @@ def _merge_by_sorting(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_
     at_kept = np.flatnonzero(keep)
     kept_ids = ids_stored[at_kept]
     hit, at = Sorted(kept_ids).find(small_ids)
-    kept = stored.take(at_kept)
-    kept = Keyed(*(getattr(kept, f).astype(np.float64 if f == "weight" else np.int64) for f in _FIELDS))
+    # Wide copies of the kept lines (their ends by key are not needed: they follow from the ids).
+    wide = {f: np.float64 if f == "weight" else np.int64 for f in _FIELDS}
+    kept = Keyed(*(getattr(stored, "kind" if f in ("a", "b") else f)[at_kept].astype(wide[f]) for f in _FIELDS))
     if hit.any():
         i, j = at[hit], np.flatnonzero(hit)
         kept.weight[i] += small.weight[j]
@@ -559,10 +589,10 @@ def _merge_by_sorting(stored: Keyed, ids_stored: I64, keep: npt.NDArray[np.bool_
     came = np.concatenate([at_kept, np.full(int(add.sum()), -1, dtype=np.int64)])
     real = both.weight > 0
     order = np.flatnonzero(real)[np.argsort(ids[real], kind="stable")]
-    return _merged(both.take(order), ids[order], came[order], universe)
+    return _merged(both.take(order), ids[order], came[order], universe, np.arange(len(order)))
 
 
-def _merged(both: Keyed, ids: I64, came: I64, universe: I64) -> Merged:
+def _merged(both: Keyed, ids: I64, came: I64, universe: I64, touched: I64) -> Merged:
     """The merged lines (in their identities' order) as fold gives them: nodes numbered over
     those the lines touch."""
     pa, pb = (ids >> _END_BITS) & ((1 << _END_BITS) - 1), ids & ((1 << _END_BITS) - 1)
@@ -574,7 +604,7 @@ def _merged(both: Keyed, ids: I64, came: I64, universe: I64) -> Merged:
         keys=universe[used], kind=both.kind, src=remap[pa], dst=remap[pb], weight=both.weight,
         evidence=both.evidence, first=both.first, last=both.last, basis=both.basis,
     )  # fmt: skip
-    return Merged(lines, ids, came)
+    return Merged(lines, ids, came, touched)
 
 
 def _ascending(ids: I64) -> bool:
