@@ -445,8 +445,9 @@ def _scan_hint(part: Slice) -> str:
     return " NOT INDEXED" if span >= 0.25 * (hi - lo) else ""
 
 
-def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
-    """Add the declared relationships and affiliations in force during [start, end] to `raw`.
+def gather_declared(raw: Raw, *, start: datetime, end: datetime, ends_table: str | None = None) -> Raw:
+    """Add the declared relationships and affiliations in force during [start, end] to `raw`;
+    with `ends_table` (a table of node keys, column `key`), only those whose both ends are in it.
 
     Each row is read as numbers (the kind numbered, missing ends as -1, dates as epoch seconds, all
     in SQL) straight into numpy: the daily update reads every declaration in force each time, and
@@ -459,11 +460,13 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     with connection.cursor() as cursor:
         # Each end as its node key, made in SQL (a member's or an organisation's): fewer values a row.
         member, org = KIND_CODE[NodeKind.MEMBER] * KEY_SHIFT, KIND_CODE[NodeKind.ORGANIZATION] * KEY_SHIFT
+        src_sql = f"COALESCE({member} + source_member_id, {org} + source_org_id)"
+        dst_sql = f"COALESCE({member} + target_member_id, {org} + target_org_id)"
         cursor.execute(
-            f"SELECT CASE kind{kind_sql} ELSE -1 END, COALESCE({member} + source_member_id, {org} + source_org_id),"  # noqa: S608  # fixed table names and placeholders; values are parameters
-            f" COALESCE({member} + target_member_id, {org} + target_org_id), strength,"
+            f"SELECT CASE kind{kind_sql} ELSE -1 END, {src_sql}, {dst_sql}, strength,"  # noqa: S608  # fixed table names and placeholders; values are parameters
             f" COALESCE({_epoch_sql('started_on')}, {_epoch_sql('created_at')}) FROM {rel}"
-            f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
+            f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)"
+            + _both_in(ends_table, src_sql, dst_sql),
             [*kinds, day_to, day_from],
         )
         rels = np.fromiter(cursor.cursor, dtype=_DECLARED_DTYPE)
@@ -481,7 +484,8 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT member_id, organization_id, COALESCE({_epoch_sql('started_on')}, -1) FROM {aff}"  # noqa: S608  # fixed table names and placeholders; values are parameters
-            f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)",
+            f" WHERE (started_on IS NULL OR started_on <= %s) AND (ended_on IS NULL OR ended_on >= %s)"
+            + _both_in(ends_table, f"{member} + member_id", f"{org} + organization_id"),
             [day_to, day_from],
         )
         affs = np.fromiter(cursor.cursor, dtype=_AFFILIATION_DTYPE)
@@ -494,6 +498,12 @@ def gather_declared(raw: Raw, *, start: datetime, end: datetime) -> Raw:
                 np.ones(n, dtype=np.int64), since, since.copy(),
                 np.full(n, 1 << BASIS_BIT["affiliated"], dtype=np.int64))  # fmt: skip
     return raw
+
+
+def _both_in(table: str | None, a: str, b: str) -> str:
+    if table is None:
+        return ""
+    return f" AND {a} IN (SELECT key FROM {table}) AND {b} IN (SELECT key FROM {table})"  # noqa: S608  # fixed names
 
 
 _DECLARED_DTYPE = np.dtype([("kind", np.int64), ("src", np.int64), ("dst", np.int64), ("strength", np.float64),

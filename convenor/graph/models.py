@@ -200,3 +200,20 @@ class DeclaredLine(models.Model):
 
     def __str__(self) -> str:
         return f"declared {self.kind} {self.source_key}->{self.target_key}"
+
+
+class DeclaredChange(models.Model):
+    """A declaration (relationship or affiliation) written, changed or deleted: the pair of node
+    keys it joins (before and after a change, both), so the daily update reads again only the
+    declarations of those pairs (docs/map.md, "The daily update").
+
+    Filled by triggers on the declarations' tables (migration 0003, SQLite), so every writer is
+    seen: services, admin, imports, bulk and raw updates, cascades. An AUTOINCREMENT id that
+    never goes back: a map keeps the highest it took in; rows below it are pruned, always
+    keeping the highest, so a missing row shows as a gap and the update reads everything."""
+
+    source_key = models.BigIntegerField()
+    target_key = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"declaration changed {self.source_key}-{self.target_key}"

@@ -20,10 +20,11 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from django.utils import timezone
 
+from convenor.core.arrays import sorted_unique
 from convenor.core.bulk import sqlite_pragma
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.graph import analytics, build, update
-from convenor.graph.models import DeclaredLine, Line, Map, MapStatus, Node, NodeKind
+from convenor.graph.models import DeclaredChange, DeclaredLine, Line, Map, MapStatus, Node, NodeKind
 from convenor.people.models import Member
 
 Progress = Callable[[int, int], None]
@@ -171,6 +172,7 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
     # The watermark first, and only rows up to it: a row recorded while the build runs is the
     # next update's, never counted twice or missed.
     last_id = _last_activity_id()
+    declared_mark = _declared_mark()  # before the declarations are read, as the activity's watermark
     raw = build.gather_activity(build.Slice(start=start, end=end, max_id=last_id), weights)
     declared = build.gather_declared(build.Raw(), start=start, end=end)
     for name in ("kind", "src", "dst", "weight", "count", "first", "last", "basis"):
@@ -229,7 +231,7 @@ def _build(*, start: datetime, end: datetime, label: str, progress: Progress | N
             updatable=not label,
             status=MapStatus.BUILDING,
         ),
-        lines, info, scores, declared_lines, seconds, t,
+        lines, info, scores, declared_lines, seconds, t, declared_mark,
     )  # fmt: skip
     tick(5, total)
     by_kind = _count_by_kind(lines.kind)
@@ -252,6 +254,7 @@ def _write_build(
     declared_lines: update.Keyed,
     seconds: dict[str, float],
     started: float,
+    declared_mark: int = -1,
 ) -> Map:
     """Write a full build's map in one transaction (readers see the previous map until it
     commits), replacing the previous current map when it is one, then keep its arrays beside the
@@ -297,7 +300,9 @@ def _write_build(
                 m, kept, line_rows, written_src, written_dst,
                 update.node_arrays(lines.keys[order], info.org_id[order], _permute_scores(scores, order)),
                 None if drows is None else (declared_lines, drows),
+                declared_mark,
             )  # fmt: skip
+            _prune_declared_changes(declared_mark)
     return m
 
 
@@ -385,6 +390,7 @@ def update_map(
     t = time.perf_counter()
     tick(0, total)
     last_id = _last_activity_id()
+    declared_mark = _declared_mark()
     stored = update.load(m, ends=False)
     seconds["read"] = time.perf_counter() - t
     tick(1, total)
@@ -405,11 +411,10 @@ def update_map(
             weights,
         ),
     )
-    declared_raw = build.gather_declared(build.Raw(), start=start, end=end)
+    declared = _declared_now(stored, m, start=start, end=end, mark=declared_mark)
     seconds["gather"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    declared = update.keyed(build.fold(declared_raw, keep_weightless=True))
     gone_k = update.keyed(build.fold(gone))
     fresh_lines = build.fold(fresh)
     fresh_k = update.keyed(fresh_lines)
@@ -493,7 +498,7 @@ def update_map(
     # own small cache most of those pages would be read again and spilled before the commit.
     with sqlite_pragma("cache_size", -BUILD_CACHE_KIB):
         changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, (same, at_new), start=start,
-                                end=end, last_id=last_id)  # fmt: skip
+                                end=end, last_id=last_id, declared_mark=declared_mark)  # fmt: skip
     seconds["store"] = time.perf_counter() - t
     m.refresh_from_db()
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
@@ -511,6 +516,106 @@ def update_map(
         updated=True,
         lines_changed=changed,
     )
+
+
+# The triggers that fill graph_declaredchange (migration graph 0003, SQLite only).
+DECLARED_TRIGGERS = tuple(f"graph_declared_{t}_{op}" for t in ("rel", "aff") for op in ("insert", "update", "delete"))
+DECLARED_ENDS_TABLE = "graph_update_declared_ends"
+
+
+def _declared_mark() -> int:
+    """The declarations' change log's newest row (0 when empty), read before the declarations
+    are: a change logged after it is the next update's. -1 where no triggers fill the log
+    (PostgreSQL): the update then reads every declaration in force."""
+    if connection.vendor != "sqlite":
+        return -1
+    with connection.cursor() as cursor:
+        names = ",".join(["%s"] * len(DECLARED_TRIGGERS))
+        cursor.execute(f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})",  # noqa: S608  # placeholders only
+                       list(DECLARED_TRIGGERS))  # fmt: skip
+        if int(cursor.fetchone()[0]) != len(DECLARED_TRIGGERS):
+            return -1
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {DeclaredChange._meta.db_table}")  # noqa: S608  # fixed table name
+        return int(cursor.fetchone()[0])
+
+
+def _prune_declared_changes(mark: int) -> None:
+    """Forget the change log below `mark` (the current map's), keeping its newest row: an update
+    whose map is older finds the gap (its own mark below the oldest row kept) and reads all."""
+    if mark > 0:
+        DeclaredChange.objects.filter(id__lt=mark).delete()
+
+
+def _declared_now(stored: update.Stored, m: Map, *, start: datetime, end: datetime, mark: int) -> update.Keyed:
+    """The declared part in force over [start, end], folded: the kept part with only the pairs
+    whose declarations changed since (the change log, from the kept part's mark to `mark`) or
+    came in or went out with the window's slide (a start after the old window's end, an end
+    before the new window's start) read and folded again; every declaration read and folded
+    when the log cannot tell (no mark kept, rows pruned since, no log)."""
+
+    def everything() -> update.Keyed:
+        return update.keyed(build.fold(build.gather_declared(build.Raw(), start=start, end=end), keep_weightless=True))
+
+    since = stored.declared_mark
+    if mark < 0 or since < 0 or since > mark:
+        return everything()
+    log = DeclaredChange._meta.db_table
+    member, org = (
+        build.KIND_CODE[NodeKind.MEMBER] * build.KEY_SHIFT,
+        build.KIND_CODE[NodeKind.ORGANIZATION] * build.KEY_SHIFT,
+    )
+    rel_ends = (f"COALESCE({member} + source_member_id, {org} + source_org_id),"
+                f" COALESCE({member} + target_member_id, {org} + target_org_id)")  # fmt: skip
+    # A declaration unchanged comes in when it starts after the old window's last day, up to the
+    # new one's, and goes out when it ends before the new window's first day, from the old one's.
+    slid = "(started_on > %s AND started_on <= %s) OR (ended_on >= %s AND ended_on < %s)"
+    days = [m.window_to.date(), end.date(), m.window_from.date(), start.date()]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id) FROM {log}")  # noqa: S608  # fixed table name
+        oldest = cursor.fetchone()[0]
+        if (oldest is None and since > 0) or (oldest is not None and int(oldest) > since + 1):
+            return everything()  # rows after the mark were pruned: the log cannot tell
+        pairs = []
+        for sql, params in (
+            (f"SELECT source_key, target_key FROM {log} WHERE id > %s AND id <= %s", [since, mark]),  # noqa: S608  # fixed table name
+            (f"SELECT {rel_ends} FROM people_relationship WHERE {slid}", days),  # noqa: S608  # fixed names
+            (f"SELECT {member} + member_id, {org} + organization_id FROM people_affiliation WHERE {slid}", days),  # noqa: S608  # fixed names
+        ):
+            cursor.execute(sql, params)
+            pairs.append(np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2))
+    both = np.concatenate(pairs)
+    if not len(both):
+        return stored.declared
+    lo, hi = both.min(axis=1), both.max(axis=1)  # undirected: the smaller key first, as fold puts it
+    keys = sorted_unique(np.concatenate([lo, hi]))
+    if len(keys) > max(50_000, len(stored.declared) // 4):  # a big change: reading everything is cheaper
+        return everything()
+    wanted = sorted_unique(_pair_codes(keys, lo, hi))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {DECLARED_ENDS_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {DECLARED_ENDS_TABLE} (key BIGINT PRIMARY KEY)")
+    try:
+        bulk_insert(DECLARED_ENDS_TABLE, ("key",), ((int(k),) for k in keys.tolist()))
+        raw = build.gather_declared(build.Raw(), start=start, end=end, ends_table=DECLARED_ENDS_TABLE)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {DECLARED_ENDS_TABLE}")
+    fresh = update.keyed(build.fold(raw, keep_weightless=True))
+    # Only the pairs asked for (two ends asked for may make another pair, which stays as kept).
+    fresh = fresh.take(update.among(_pair_codes(keys, fresh.a, fresh.b), wanted))
+    old = stored.declared
+    return update.concat(old.take(~update.among(_pair_codes(keys, old.a, old.b), wanted)), fresh)
+
+
+def _pair_codes(keys: build.I64, a: build.I64, b: build.I64) -> build.I64:
+    """Each pair (a, b) as one number over the sorted `keys` (-1 when an end is not among them)."""
+    if not len(keys):
+        return np.full(len(a), -1, dtype=np.int64)
+    ia = np.minimum(np.searchsorted(keys, a), len(keys) - 1)
+    ib = np.minimum(np.searchsorted(keys, b), len(keys) - 1)
+    code = ia.astype(np.int64) * len(keys) + ib
+    code[(keys[ia] != a) | (keys[ib] != b)] = -1
+    return code
 
 
 def _map_to_update(window_days: int | None) -> Map:
@@ -711,6 +816,7 @@ def _store_update(
     start: datetime,
     end: datetime,
     last_id: int,
+    declared_mark: int = -1,
 ) -> int:
     """Write the update in one transaction: the lines that changed (deleted and written again),
     all nodes (their scores moved), the declared part, and the map's window and watermark.
@@ -800,7 +906,10 @@ def _store_update(
                 update.concat(stored.declared.take(kept_d), declared.take(~same_d)),
                 np.concatenate([stored.declared_row[kept_d], new_decl]),
             ),
+            declared_mark,
         )  # fmt: skip
+        if new_decl is not None:
+            _prune_declared_changes(declared_mark)
     return len(diff.write)
 
 

@@ -171,6 +171,9 @@ class Stored:
     line_dst: I64
     declared: Keyed
     declared_row: I64  # graph_declaredline.id per declared line
+    # The declarations' change log (graph_declaredchange) up to which the declared part is
+    # known: -1 when not known (read from the database, or no log).
+    declared_mark: int = -1
 
 
 def _f(col: npt.NDArray[np.object_]) -> F64:
@@ -188,8 +191,10 @@ def load(m: Map, *, ends: bool = True) -> Stored:
         lines, row, src_i, dst_i = cached.lines, cached.row, cached.src, cached.dst
     else:
         lines, row, src_i, dst_i = _read_lines(m, np.asarray(nodes["node_keys"], dtype=np.int64))
+    mark = -1
     if cached is not None and cached.declared is not None:
         declared, declared_row = cached.declared
+        mark = cached.declared_mark
     else:
         declared, declared_row = _read_declared(m)
     return Stored(
@@ -208,6 +213,7 @@ def load(m: Map, *, ends: bool = True) -> Stored:
         line_dst=dst_i,
         declared=declared,
         declared_row=declared_row,
+        declared_mark=mark,
     )
 
 
@@ -327,10 +333,11 @@ def _stamp(m: Map) -> I64:
 
 # What the cache holds, in this order, each column an array written by np.save: its format, the
 # stamp, the lines' columns (their ends' keys are not kept: they follow from the nodes' keys and
-# the positions), the nodes' and, when kept, the declared part's (a flag before them says).
+# the positions), the nodes' and, when kept, the declared part's (a flag before them says) with
+# the declarations' change log's mark after it.
 _LINE_COLUMNS = ("row", "src", "dst", "kind", "weight", "evidence", "first", "last", "basis")
 _DECLARED_COLUMNS = ("row", *_FIELDS)
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 
 
 def narrow(col: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -358,6 +365,7 @@ def save_cache(
     dst: I64,
     nodes: dict[str, npt.NDArray[np.generic]],
     declared: tuple[Keyed, I64] | None = None,
+    declared_mark: int = -1,
 ) -> None:
     """Keep the map's lines, its nodes' figures and (when given) its declared part as arrays
     beside the database, so the next update need not read them back row by row. Written after
@@ -372,7 +380,7 @@ def save_cache(
     columns += [nodes[k] for k in NODE_FIELDS]
     columns.append(np.array([declared is not None]))
     if declared is not None:
-        columns += [declared[1], *(getattr(declared[0], k) for k in _FIELDS)]
+        columns += [declared[1], *(getattr(declared[0], k) for k in _FIELDS), np.array([declared_mark])]
     with tmp.open("wb") as f:
         for col in columns:
             np.save(f, narrow(np.asarray(col)))
@@ -394,6 +402,7 @@ class Cached:
     dst: I64
     nodes: dict[str, npt.NDArray[np.generic]]
     declared: tuple[Keyed, I64] | None  # the declared part and its row ids, when kept
+    declared_mark: int = -1  # the declarations' change log it is up to date with (-1: unknown)
 
 
 def _read_cache(m: Map, *, ends: bool = True) -> Cached | None:
@@ -409,10 +418,11 @@ def _read_cache(m: Map, *, ends: bool = True) -> Cached | None:
             # (update.merge) makes its results wide.
             line = {k: np.load(f) for k in _LINE_COLUMNS}
             nodes = {k: widen(np.load(f)) for k in NODE_FIELDS}
-            declared = None
+            declared, mark = None, -1
             if bool(np.load(f)[0]):
                 decl = {k: np.load(f) for k in _DECLARED_COLUMNS}
                 declared = (Keyed(*(decl[k] for k in _FIELDS)), decl["row"])
+                mark = int(np.load(f)[0])
     except (OSError, ValueError, KeyError, EOFError, IndexError):
         return None
     row, src, dst = line["row"], line["src"], line["dst"]
@@ -424,7 +434,7 @@ def _read_cache(m: Map, *, ends: bool = True) -> Cached | None:
     kind = line["kind"]
     a, b = _ends(nodes["node_keys"], kind, src, dst) if ends else (np.empty(0, dtype=np.int64),) * 2
     lines = Keyed(kind, a, b, *(line[k] for k in _LINE_COLUMNS[4:]))
-    return Cached(lines, row, src, dst, nodes, declared)
+    return Cached(lines, row, src, dst, nodes, declared, mark)
 
 
 def _ends(node_keys: I64, kind: I64, src: I64, dst: I64) -> tuple[I64, I64]:
