@@ -124,7 +124,7 @@ def stored_line_ids(stored: Stored, universe: I64) -> I64:
     rather than two per line (`universe` holds every stored node)."""
     at = locate(universe, stored.node_keys)
     pa, pb = at[stored.line_src], at[stored.line_dst]
-    swap = ~np.isin(stored.lines.kind, list(build.DIRECTED_LINES)) & (pa > pb)
+    swap = ~_DIRECTED[stored.lines.kind] & (pa > pb)
     pa, pb = np.where(swap, pb, pa), np.where(swap, pa, pb)
     return (stored.lines.kind.astype(np.int64, copy=False) << (2 * _END_BITS)) | (pa << _END_BITS) | pb
 
