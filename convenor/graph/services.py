@@ -24,7 +24,7 @@ from convenor.core.arrays import sorted_unique
 from convenor.core.bulk import sqlite_pragma
 from convenor.core.errors import ApplicationError, ErrorCode, invalid
 from convenor.graph import analytics, build, update
-from convenor.graph.models import DeclaredChange, DeclaredLine, Line, Map, MapStatus, Node, NodeKind
+from convenor.graph.models import DeclaredChange, DeclaredLine, Line, LineKind, Map, MapStatus, Node, NodeKind
 from convenor.people.models import Member
 
 Progress = Callable[[int, int], None]
@@ -411,25 +411,29 @@ def update_map(
             weights,
         ),
     )
-    declared = _declared_now(stored, m, start=start, end=end, mark=declared_mark)
+    gone_k = update.keyed(build.fold(gone))
+    # The declared part to compare: all of it, or (from the declarations' change log) the kept
+    # part's lines `old_at` that may have changed or that the slid-out slice touched, and the
+    # same pairs' lines now (every other declared line is as kept, and on the map).
+    old_at, declared = _declared_now(stored, m, start=start, end=end, mark=declared_mark, gone=gone_k)
+    old_decl = stored.declared if old_at is None else stored.declared.take(old_at)
     seconds["gather"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    gone_k = update.keyed(build.fold(gone))
     fresh_lines = build.fold(fresh)
     fresh_k = update.keyed(fresh_lines)
     # Every line's ends: the stored lines' are stored nodes.
-    universe = update.universe_of(stored.declared, declared, gone_k, fresh_k, extra=stored.node_keys)
+    universe = update.universe_of(old_decl, declared, gone_k, fresh_k, extra=stored.node_keys)
     ids_stored = update.stored_line_ids(stored, universe)
     stored_index = update.Sorted(ids_stored)  # sorted once: every look-up below is a binary search
-    ids_old_decl = update.line_ids(stored.declared, universe)
+    ids_old_decl = update.line_ids(old_decl, universe)
     ids_decl = update.line_ids(declared, universe)
     # A declaration is in a stored line when that line is on the map (a weightless one may not be).
     on_map, _ = stored_index.find(ids_old_decl)
     in_new, at_new = update.match(ids_old_decl, ids_decl)
     same = np.zeros(len(ids_old_decl), dtype=bool)
     if in_new.any():
-        same[in_new] = update.same_values(stored.declared.take(in_new), declared.take(at_new[in_new]))
+        same[in_new] = update.same_values(old_decl.take(in_new), declared.take(at_new[in_new]))
     # Lines to rebuild from their remaining evidence: those the slid-out slice touched, and those
     # holding a declaration that changed or ended.
     affected = np.unique(np.concatenate([update.line_ids(gone_k, universe), ids_old_decl[on_map & ~same]]))
@@ -498,7 +502,7 @@ def update_map(
     # own small cache most of those pages would be read again and spilled before the commit.
     with sqlite_pragma("cache_size", -BUILD_CACHE_KIB):
         changed = _store_update(m, stored, merged, pos, diff, info, scores, declared, (same, at_new), start=start,
-                                end=end, last_id=last_id, declared_mark=declared_mark)  # fmt: skip
+                                end=end, last_id=last_id, declared_mark=declared_mark, declared_at=old_at)  # fmt: skip
     seconds["store"] = time.perf_counter() - t
     m.refresh_from_db()
     m.update_seconds = {k: round(v, 3) for k, v in seconds.items()}
@@ -546,24 +550,29 @@ def _prune_declared_changes(mark: int) -> None:
         DeclaredChange.objects.filter(id__lt=mark).delete()
 
 
-def _declared_now(stored: update.Stored, m: Map, *, start: datetime, end: datetime, mark: int) -> update.Keyed:
-    """The declared part in force over [start, end], folded: the kept part with only the pairs
-    whose declarations changed since (the change log, from the kept part's mark to `mark`) or
-    came in or went out with the window's slide (a start after the old window's end, an end
-    before the new window's start) read and folded again; every declaration read and folded
-    when the log cannot tell (no mark kept, rows pruned since, no log)."""
+def _declared_now(
+    stored: update.Stored, m: Map, *, start: datetime, end: datetime, mark: int, gone: update.Keyed
+) -> tuple[build.I64 | None, update.Keyed]:
+    """The declared part in force over [start, end], as much of it as the update must compare
+    with the kept one: `(None, all of it)` when every declaration is read and folded again, or
+    `(at, lines)`: the kept declared lines `at` that may differ now or that the slid-out slice
+    `gone` touched, and those pairs' declared lines now. The pairs that may differ are those
+    whose declarations changed since the kept part's mark (the change log, up to `mark`) or came
+    in or went out with the window's slide (a start after the old window's last day, an end
+    before the new one's first day); only their declarations are read again. Every other
+    declared line is as kept (and on the map: every kept declared line carries weight, or all
+    is read). All is read when the log cannot tell (no mark kept, rows pruned since, no log)."""
 
-    def everything() -> update.Keyed:
-        return update.keyed(build.fold(build.gather_declared(build.Raw(), start=start, end=end), keep_weightless=True))
+    def everything() -> tuple[None, update.Keyed]:
+        raw = build.gather_declared(build.Raw(), start=start, end=end)
+        return None, update.keyed(build.fold(raw, keep_weightless=True))
 
-    since = stored.declared_mark
-    if mark < 0 or since < 0 or since > mark:
+    since, old = stored.declared_mark, stored.declared
+    if mark < 0 or since < 0 or since > mark or not (old.weight > 0).all():
         return everything()
     log = DeclaredChange._meta.db_table
-    member, org = (
-        build.KIND_CODE[NodeKind.MEMBER] * build.KEY_SHIFT,
-        build.KIND_CODE[NodeKind.ORGANIZATION] * build.KEY_SHIFT,
-    )
+    member = build.KIND_CODE[NodeKind.MEMBER] * build.KEY_SHIFT
+    org = build.KIND_CODE[NodeKind.ORGANIZATION] * build.KEY_SHIFT
     rel_ends = (f"COALESCE({member} + source_member_id, {org} + source_org_id),"
                 f" COALESCE({member} + target_member_id, {org} + target_org_id)")  # fmt: skip
     # A declaration unchanged comes in when it starts after the old window's last day, up to the
@@ -584,27 +593,34 @@ def _declared_now(stored: update.Stored, m: Map, *, start: datetime, end: dateti
             cursor.execute(sql, params)
             pairs.append(np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2))
     both = np.concatenate(pairs)
-    if not len(both):
-        return stored.declared
     lo, hi = both.min(axis=1), both.max(axis=1)  # undirected: the smaller key first, as fold puts it
-    keys = sorted_unique(np.concatenate([lo, hi]))
-    if len(keys) > max(50_000, len(stored.declared) // 4):  # a big change: reading everything is cheaper
+    # Declared lines are connections: the slid-out slice's connections are the pairs it touched.
+    conn = gone.kind == build.LINE_CODE[LineKind.CONNECTION]
+    keys = sorted_unique(np.concatenate([lo, hi, gone.a[conn], gone.b[conn]]))
+    if len(keys) > max(50_000, len(old) // 4):  # a big change: reading everything is cheaper
         return everything()
-    wanted = sorted_unique(_pair_codes(keys, lo, hi))
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {DECLARED_ENDS_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {DECLARED_ENDS_TABLE} (key BIGINT PRIMARY KEY)")
-    try:
-        bulk_insert(DECLARED_ENDS_TABLE, ("key",), ((int(k),) for k in keys.tolist()))
-        raw = build.gather_declared(build.Raw(), start=start, end=end, ends_table=DECLARED_ENDS_TABLE)
-    finally:
+    changed = sorted_unique(_pair_codes(keys, lo, hi))
+    asked = sorted_unique(np.concatenate([changed, _pair_codes(keys, gone.a[conn], gone.b[conn])]))
+    old_codes = _pair_codes(keys, old.a, old.b)
+    at = np.flatnonzero(update.among(old_codes, asked))
+    now = update.empty()
+    if len(changed):
+        ends = sorted_unique(np.concatenate([lo, hi]))
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {DECLARED_ENDS_TABLE}")
-    fresh = update.keyed(build.fold(raw, keep_weightless=True))
-    # Only the pairs asked for (two ends asked for may make another pair, which stays as kept).
-    fresh = fresh.take(update.among(_pair_codes(keys, fresh.a, fresh.b), wanted))
-    old = stored.declared
-    return update.concat(old.take(~update.among(_pair_codes(keys, old.a, old.b), wanted)), fresh)
+            cursor.execute(f"CREATE TEMPORARY TABLE {DECLARED_ENDS_TABLE} (key BIGINT PRIMARY KEY)")
+        try:
+            bulk_insert(DECLARED_ENDS_TABLE, ("key",), ((int(k),) for k in ends.tolist()))
+            raw = build.gather_declared(build.Raw(), start=start, end=end, ends_table=DECLARED_ENDS_TABLE)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {DECLARED_ENDS_TABLE}")
+        now = update.keyed(build.fold(raw, keep_weightless=True))
+        # Only the pairs asked for (two ends asked for may make another pair, which stays as kept).
+        now = now.take(update.among(_pair_codes(keys, now.a, now.b), changed))
+    # The pairs only the slid-out slice touched: their declarations are as kept.
+    unchanged = at[~update.among(old_codes[at], changed)]
+    return at, update.concat(now, old.take(unchanged))
 
 
 def _pair_codes(keys: build.I64, a: build.I64, b: build.I64) -> build.I64:
@@ -817,11 +833,14 @@ def _store_update(
     end: datetime,
     last_id: int,
     declared_mark: int = -1,
+    declared_at: build.I64 | None = None,
 ) -> int:
     """Write the update in one transaction: the lines that changed (deleted and written again),
     all nodes (their scores moved), the declared part, and the map's window and watermark.
-    `declared_same` tells, for each stored declaration, whether it is in force now with the same
-    figures, and where among `declared`. Returns how many lines were written."""
+    `declared_same` tells, for each stored declaration compared (those at `declared_at` among the
+    kept declared part, all when None), whether it is in force now with the same figures, and
+    where among `declared`. Returns how many lines were written."""
+    compared = np.arange(len(stored.declared)) if declared_at is None else declared_at
     src, dst, undirected, weight = diff.src, diff.dst, diff.undirected, diff.weight
     stays = diff.kept_rows.copy()
     stays[diff.stored_at[diff.in_place]] = True
@@ -865,7 +884,7 @@ def _store_update(
         kept_d, at_d = declared_same
         same_d = np.zeros(len(declared), dtype=bool)
         same_d[at_d[kept_d]] = True
-        _delete_rows(DeclaredLine._meta.db_table, stored.declared_row[~kept_d])
+        _delete_rows(DeclaredLine._meta.db_table, stored.declared_row[compared[~kept_d]])
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {DeclaredLine._meta.db_table}")  # noqa: S608  # fixed table name
             max_declared = int(cursor.fetchone()[0])
@@ -885,6 +904,8 @@ def _store_update(
     if new_rows is None:
         update.drop_cache(m)
     else:
+        kept_all = np.ones(len(stored.declared), dtype=bool)
+        kept_all[compared[~kept_d]] = False
         # In the merged lines' order, that of their identities: the next update's look-ups among
         # them then start from sorted ids.
         row = np.empty(len(merged.kind), dtype=np.int64)
@@ -903,8 +924,8 @@ def _store_update(
             dst,
             update.node_arrays(merged.keys[order], info_at.org_id, scores_at),
             None if new_decl is None else (
-                update.concat(stored.declared.take(kept_d), declared.take(~same_d)),
-                np.concatenate([stored.declared_row[kept_d], new_decl]),
+                update.concat(stored.declared.take(kept_all), declared.take(~same_d)),
+                np.concatenate([stored.declared_row[kept_all], new_decl]),
             ),
             declared_mark,
         )  # fmt: skip

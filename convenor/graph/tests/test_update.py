@@ -426,6 +426,12 @@ def test_the_update_reads_again_only_the_declarations_that_changed(
     p = town.people
     rel = relationship_create(kind=RelationshipKind.KNOWS, source=p[3], target=p[4], started_on=date(2020, 1, 1))
     gone = relationship_create(kind=RelationshipKind.ADVISES, source=p[5], target=p[6])
+    # A declared pair left as it is whose activity slides out of the window the next day: its
+    # line is rebuilt, with its declaration as kept.
+    relationship_create(kind=RelationshipKind.WORKS_WITH, source=p[1], target=p[2], started_on=date(2020, 1, 1))
+    edge = t - timedelta(days=365) + timedelta(hours=6)
+    for i, verb in enumerate([Verb.MET, Verb.MESSAGED, Verb.REPLIED]):
+        record(actor=p[1], verb=verb, target_member=p[2], origin_id=f"edge-{i}", occurred_at=edge)
     build_map(window_days=365, now=t)
     assert DeclaredChange.objects.count() == 1  # pruned to the build's mark
     mark = DeclaredChange.objects.get().pk
@@ -460,6 +466,9 @@ def test_the_update_reads_again_only_the_declarations_that_changed(
         return real(raw, **kw)
 
     monkeypatch.setattr(build, "gather_declared", spy)
+    compare = services._declared_now
+    seen: list[tuple[Any, update.Keyed]] = []
+    monkeypatch.setattr(services, "_declared_now", lambda *a, **kw: seen.append(compare(*a, **kw)) or seen[-1])
     for step in range(2):
         t += timedelta(days=1)
         calls.clear()
@@ -469,7 +478,11 @@ def test_the_update_reads_again_only_the_declarations_that_changed(
             Relationship.objects.filter(pk=rel.pk).update(strength=1.0)
             Relationship.objects.filter(pk=rel.pk).update(strength=4.0)
             DeclaredChange.objects.filter(pk__lte=DeclaredChange.objects.order_by("pk")[1].pk).delete()
+        seen.clear()
         update_map(now=t)
         assert calls == ([services.DECLARED_ENDS_TABLE] if step == 0 else [None]), calls
+        if step == 0:  # the pair the slid-out slice touched is compared, as kept
+            pair = tuple(sorted((key(p[1]), key(p[2]))))
+            assert pair in set(zip(seen[0][1].a.tolist(), seen[0][1].b.tolist(), strict=True))
         full = snapshot_create(label=f"declared-{step}", start=t - timedelta(days=365), end=t).map
         assert lines_of(Map.objects.get(label="")) == lines_of(full)
