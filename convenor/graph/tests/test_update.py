@@ -468,7 +468,12 @@ def test_the_update_reads_again_only_the_declarations_that_changed(
     monkeypatch.setattr(build, "gather_declared", spy)
     compare = services._declared_now
     seen: list[tuple[Any, update.Keyed]] = []
-    monkeypatch.setattr(services, "_declared_now", lambda *a, **kw: seen.append(compare(*a, **kw)) or seen[-1])
+
+    def record_compared(*args: Any, **kw: Any) -> tuple[Any, update.Keyed]:
+        seen.append(compare(*args, **kw))
+        return seen[-1]
+
+    monkeypatch.setattr(services, "_declared_now", record_compared)
     for step in range(2):
         t += timedelta(days=1)
         calls.clear()
