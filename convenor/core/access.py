@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import inspect
+import operator
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -797,10 +798,14 @@ def public_space_for_view(slug: str) -> Space | None:
 _PUBLIC_THREAD_WHERE = "WHERE t.id = %s AND t.state = 'published' AND s.visibility = 'public'"
 
 
-def _row_reader(model: type[Any], alias: str) -> tuple[str, list[str], list[tuple[Any, list[Any]]]]:
+def _row_reader(
+    model: type[Any], alias: str, connection: Any = None
+) -> tuple[str, list[str], list[tuple[Any, list[Any]]]]:
     """The columns of `model` as `alias`.col, their attribute names, and for each the
-    converters the ORM applies to what the database returns (per connection: vendors differ)."""
-    from django.db import connection
+    converters the ORM applies to what the database returns (per connection: vendors differ;
+    `connection`: the default one)."""
+    if connection is None:
+        from django.db import connection
 
     memo_key = (model, alias, connection.vendor)
     hit = _ROW_READERS.get(memo_key)
@@ -828,13 +833,14 @@ def _instances(row: tuple[Any, ...], *parts: tuple[type[Any], str]) -> list[Any]
     # The connection itself, not django.db.connection: each attribute the converters read
     # through that proxy is a look-up of this thread's connection.
     connection = connections[DEFAULT_DB_ALIAS]
+    vendor = connection.vendor
     out = []
     start = 0
     for model, alias in parts:
-        _, names, converters = _row_reader(model, alias)
+        _, names, converters = _row_reader(model, alias, connection)
         raw = row[start : start + len(names)]
         start += len(names)
-        memo_key: tuple[Any, ...] | None = (model, alias, connection.vendor, raw)
+        memo_key: tuple[Any, ...] | None = (model, alias, vendor, raw)
         try:
             values = _CONVERTED.get(memo_key)  # type: ignore[arg-type]  # not None here
         except TypeError:  # a value that cannot be a key (a memoryview): not remembered
@@ -903,6 +909,21 @@ _CONVERTED: Memo[tuple[Any, ...], tuple[Any, ...]] = Memo(4096)
 _IMMUTABLE = frozenset(
     {str, int, float, bool, type(None), datetime.datetime, datetime.date, decimal.Decimal, uuid.UUID}
 )
+
+
+def field_values(obj: Any) -> tuple[Any, ...]:
+    """The values of every concrete field of the model instance `obj`, in the fields' order
+    (a page cache key's part: what a kept page shows of its thread or space)."""
+    model = type(obj)
+    getter = _FIELD_GETTERS.get(model)
+    if getter is None:
+        getter = _FIELD_GETTERS[model] = operator.attrgetter(*(f.attname for f in model._meta.concrete_fields))
+    values = getter(obj)
+    # Of one name, an attrgetter gives the value itself.
+    return values if len(model._meta.concrete_fields) > 1 else (values,)
+
+
+_FIELD_GETTERS: dict[type[Any], Any] = {}
 
 
 def row_columns(*parts: tuple[type[Any], str]) -> str:

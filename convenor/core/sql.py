@@ -1,8 +1,9 @@
 """Plain SQL for the few reads on every page: through the driver when nobody watches queries.
 
-A logged-in page kept for readers makes two queries (its session, then the thread or space
-with the reader's facts). Through Django's cursor each cost twice what SQLite's own work on
-it did (45 µs against 21 for the thread page's): the cursor's creation, its wrappers, the
+A logged-in page kept for readers makes one query (its session with the thread or space and
+the reader's facts; two on the first page a process serves for that session). Through
+Django's cursor each cost twice what SQLite's own work on it did (45 µs against 21 for the
+thread page's): the cursor's creation, its wrappers, the
 checks of a broken transaction and thread sharing, the error translation. `fetch` runs a
 statement on the same connection through the driver's own cursor, keeping what matters of
 those layers (the connection is opened as Django opens it, errors come out as Django's, a

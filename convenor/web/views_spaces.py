@@ -903,8 +903,8 @@ def _reader_thread_page(
     key = pagecache.key(
         "thread-page",
         # What the page shows of the thread and its space (the version covers the posts).
-        tuple(getattr(thread, f.attname) for f in Thread._meta.concrete_fields),
-        tuple(getattr(space, f.attname) for f in Space._meta.concrete_fields),
+        access.field_values(thread),
+        access.field_values(space),
         request.path,
         request.GET.get("page", ""),
         _role_links(user),
@@ -997,7 +997,7 @@ def _reader_space_page(
     personal_feed = space.visibility != Visibility.PUBLIC
     key = pagecache.key(
         "space-page",
-        tuple(getattr(space, f.attname) for f in Space._meta.concrete_fields),
+        access.field_values(space),
         tab,
         request.path,
         tuple((name, tuple(values)) for name, values in sorted(request.GET.lists())),

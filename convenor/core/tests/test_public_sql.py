@@ -103,6 +103,7 @@ def test_instances_made_without_init_are_the_ones_from_db_makes(world: World, lo
     made = access._from_db(Thread, "default", names, values)
     orm = Thread.from_db("default", names, values)
     assert type(made) is Thread and _values(made) == _values(orm)
+    assert access.field_values(made) == tuple(_values(orm).values()) == values
     assert not made._state.adding and made._state.db == "default" and made._state.fields_cache == {}
     assert made.space == lounge and made.author_id == world.admin_member.pk  # relations load as usual
     made.title = "Saved"
