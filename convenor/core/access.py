@@ -813,7 +813,14 @@ def _row_reader(
         return hit
     fields = model._meta.concrete_fields
     qn = connection.ops.quote_name
-    columns = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
+    # On SQLite, a date or time column is read as `+column`: the same text, but the driver
+    # (which Django opens with PARSE_DECLTYPES) no longer parses it into a datetime on every
+    # read. The ORM's converters below parse it, and only for a row not read lately
+    # (_CONVERTED): the same few thread, space and account rows are read on every page.
+    plus = connection.vendor == "sqlite"
+    columns = ", ".join(
+        f"{'+' if plus and f.get_internal_type() in _PARSED else ''}{alias}.{qn(f.column)}" for f in fields
+    )
     converters = []
     for f in fields:
         col = f.get_col(alias)
@@ -823,6 +830,8 @@ def _row_reader(
     return reader
 
 
+# The fields whose columns Django's SQLite connection parses on reading (by declared type).
+_PARSED = frozenset({"DateTimeField", "DateField", "TimeField"})
 _ROW_READERS: dict[tuple[object, str, str], tuple[str, list[str], list[tuple[Any, list[Any]]]]] = {}
 
 
@@ -956,6 +965,15 @@ def one_row(rest: str, params: list[Any], *parts: tuple[type[Any], str]) -> list
     return None if row is None else _instances(tuple(row), *parts)
 
 
+def with_space(thread: Thread, space: Space) -> None:
+    """``thread.space = space`` for the space read with the thread (its id the thread's
+    ``space_id``): cached where the descriptor caches it, without its checks of the value
+    and the databases (a tenth of making the two instances)."""
+    from convenor.spaces.models import Thread
+
+    Thread._meta.get_field("space").set_cached_value(thread, space)
+
+
 def public_thread_for_view_sql(thread_id: int) -> Thread | None:
     """public_thread_for_view with one plain query: the thread (its space loaded) when it is
     a published thread of a public space, else None. Its author is not loaded: the thread
@@ -971,7 +989,7 @@ def public_thread_for_view_sql(thread_id: int) -> Thread | None:
     if found is None:
         return None
     thread, space = found
-    thread.space = space
+    with_space(thread, space)
     return thread  # type: ignore[no-any-return]  # a Thread, made by Thread.from_db
 
 

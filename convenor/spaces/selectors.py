@@ -366,7 +366,7 @@ def thread_and_reader_facts(
     if row is None:
         return None
     thread, space = access.row_instances(tuple(row[_FACT_COLUMNS:]), (Thread, "t"), (Space, "s"))
-    thread.space = space
+    access.with_space(thread, space)
     if session is not None:
         session.take(user_id, row[_FACT_COLUMNS + _THREAD_PAGE_COLUMNS :])
     facts = None if row[0] is None else _facts(row, thread_page=True, reactions=reactions)

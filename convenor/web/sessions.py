@@ -101,18 +101,18 @@ class SessionStore(DbSessionStore):
 
     def joined_sql(self) -> tuple[str, str, int]:
         """For a page's query that reads this session beside its own rows (reader_of,
-        spaces.selectors.PageSession): the columns (the session's data and expiry, then every
-        column of its account, as auth.session_user reads them), the joins to add to its FROM
+        spaces.selectors.PageSession): the columns (the session's data, then every column of
+        its account, as auth.session_user reads them), the joins to add to its FROM
         clause (parameters: joined_params, and ``user``, the account's id) and how many columns."""
         connection = connections[router.db_for_read(self.model)]
         qn = connection.ops.quote_name
-        columns = f"ses.session_data, ses.expire_date, {row_columns((User, 'su'))}"
+        columns = f"ses.session_data, {row_columns((User, 'su'))}"
         joins = (
             f" LEFT JOIN {qn(self.model._meta.db_table)} ses"
             " ON ses.session_key = %(session)s AND ses.expire_date > %(session_now)s"
             f" LEFT JOIN {qn(User._meta.db_table)} su ON su.id = %(user)s"
         )
-        return columns, joins, 2 + len(User._meta.concrete_fields)
+        return columns, joins, 1 + len(User._meta.concrete_fields)
 
     def joined_params(self) -> dict[str, Any]:
         """The parameters of joined_sql's clause for this session (its key, and now)."""
@@ -127,7 +127,7 @@ class SessionStore(DbSessionStore):
             self._session_key = None
             self._session_cache = {}
             return
-        self.joined_user = (user_id, None if row[2] is None else tuple(row[2:]))
+        self.joined_user = (user_id, None if row[1] is None else tuple(row[1:]))
         self._session_cache = self._loaded(row[0])
 
     def _loaded(self, session_data: str) -> dict[str, Any]:
