@@ -19,7 +19,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, signals
 from django.db.models.base import ModelState
 
 from convenor.core.errors import ApplicationError, ErrorCode, not_found
@@ -873,8 +873,6 @@ def _from_db(model: Any, db: str, names: list[str], values: tuple[Any, ...]) -> 
     pre_init or post_init receiver, the model's own __init__ and from_db, and each field a
     plain attribute, as _plain_model checks). Its signals and per-field setattr cost half
     of making the three instances a logged-in page reads (its account, thread and space)."""
-    from django.db.models import signals
-
     if signals.pre_init.receivers or signals.post_init.receivers or not _plain_model(model):
         return model.from_db(db, names, values)
     new = model.__new__(model)

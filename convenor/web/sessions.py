@@ -52,7 +52,7 @@ class SessionStore(DbSessionStore):
             key = self.session_key
             if key is None:
                 return None
-            connection = connections[router.db_for_read(model)]
+            connection = self._connection()
             table = connection.ops.quote_name(model._meta.db_table)
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             user_id = _USER_OF.get(key)
@@ -86,6 +86,10 @@ class SessionStore(DbSessionStore):
             self._session_key = None
             return None
 
+    def _connection(self) -> Any:
+        """The connection sessions are read from (Django's router decides, as the db engine's)."""
+        return connections[router.db_for_read(self.model)]
+
     def _get_session_from_db(self) -> AbstractBaseSession | None:
         row = self._session_row()
         key = self.session_key
@@ -104,7 +108,7 @@ class SessionStore(DbSessionStore):
         spaces.selectors.PageSession): the columns (the session's data, then every column of
         its account, as auth.session_user reads them), the joins to add to its FROM
         clause (parameters: joined_params, and ``user``, the account's id) and how many columns."""
-        connection = connections[router.db_for_read(self.model)]
+        connection = self._connection()
         qn = connection.ops.quote_name
         columns = f"ses.session_data, {row_columns((User, 'su'))}"
         joins = (
@@ -116,7 +120,7 @@ class SessionStore(DbSessionStore):
 
     def joined_params(self) -> dict[str, Any]:
         """The parameters of joined_sql's clause for this session (its key, and now)."""
-        connection = connections[router.db_for_read(self.model)]
+        connection = self._connection()
         return {"session": self.session_key, "session_now": connection.ops.adapt_datetimefield_value(timezone.now())}
 
     def take(self, user_id: int, row: tuple[Any, ...]) -> None:
